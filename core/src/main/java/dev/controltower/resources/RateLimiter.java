@@ -1,0 +1,232 @@
+package dev.controltower.resources;
+
+import dev.controltower.resources.internal.LocalRateLimiter;
+import java.time.InstantSource;
+import java.util.Map;
+
+/**
+ * Sliding-window rate limits per (user, endpoint) pair: every request is checked against a minute, an
+ * hour and a day window (and an optional one-second burst window), and is admitted only if every
+ * enabled window has room.
+ *
+ * <p><b>Thread safety.</b> Every method may be called from any number of threads. Admission and
+ * recording are one atomic step per (user, endpoint) pair, so a window never admits more than its
+ * limit, and a rejected request records nothing. Configuration may change while traffic flows; a new
+ * config applies from the next check.
+ *
+ * <p><b>Which config applies.</b> An endpoint's config, if one is set for it, else the user's, else the
+ * default ({@link RateLimitConfig#defaults()} unless set). An endpoint config replaces the user config
+ * whole. Counting is always per (user, endpoint) pair.
+ *
+ * <p><b>Example.</b>
+ * <pre>{@code
+ * RateLimiter limiter = RateLimiter.create();
+ * limiter.setUserLimits("user-1", RateLimitConfig.builder().requestsPerMinute(60).build());
+ * RateLimitResult r = limiter.checkRateLimit("user-1", "/api/analyze");
+ * if (r.exceeded()) {
+ *   // answer 429 with Retry-After: ceil(r.retryAfterSeconds())
+ * }
+ * }</pre>
+ *
+ * <p><b>Memory.</b> Window state lives in a bounded cache ({@link Builder#maximumKeys(long)}, one
+ * million pairs by default), and a pair that stays idle disappears once its windows count nothing, so
+ * memory stays bounded whatever keys clients invent. When the bound is reached, the least valuable
+ * pairs (by recent frequency of use) are dropped first.
+ *
+ * <p><b>The surprising property.</b> A window of length W counts a request for between W and
+ * W + W/bucketCount after it, never less: a limit holds over <em>any</em> interval of length W, and a
+ * client may wait up to one bucket longer than W for its slot to come back.
+ */
+public interface RateLimiter {
+
+  /** The endpoint used when none is given. */
+  String DEFAULT_ENDPOINT = "default";
+
+  /** A limiter with {@link RateLimitConfig#defaults()} and the system clock. */
+  static RateLimiter create() {
+    return builder().build();
+  }
+
+  /**
+   * A limiter with the given default config and the system clock.
+   *
+   * @throws NullPointerException if {@code defaultConfig} is null
+   */
+  static RateLimiter create(RateLimitConfig defaultConfig) {
+    return builder().defaultConfig(defaultConfig).build();
+  }
+
+  /** A builder for a limiter with non-default settings. */
+  static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Sets the config used for users and endpoints without one of their own.
+   *
+   * @throws NullPointerException if {@code config} is null
+   */
+  void setDefaultConfig(RateLimitConfig config);
+
+  /**
+   * Sets the config of one user, for every endpoint that has no config of its own.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  void setUserLimits(String userId, RateLimitConfig config);
+
+  /**
+   * Sets the config of one endpoint, for every user; it overrides user configs.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  void setEndpointLimits(String endpoint, RateLimitConfig config);
+
+  /** The user's config, or the default. */
+  RateLimitConfig getConfig(String userId);
+
+  /** The effective config for the pair: endpoint, else user, else default. */
+  RateLimitConfig getConfig(String userId, String endpoint);
+
+  /** {@link #checkRateLimit(String, String, boolean)} on the {@value #DEFAULT_ENDPOINT} endpoint, recording. */
+  default RateLimitResult checkRateLimit(String userId) {
+    return checkRateLimit(userId, DEFAULT_ENDPOINT, true);
+  }
+
+  /** {@link #checkRateLimit(String, String, boolean)}, recording. */
+  default RateLimitResult checkRateLimit(String userId, String endpoint) {
+    return checkRateLimit(userId, endpoint, true);
+  }
+
+  /**
+   * Checks one request of {@code userId} on {@code endpoint} against every enabled window and, if
+   * {@code record} is true and every window has room, counts it.
+   *
+   * @param userId who makes the request
+   * @param endpoint what it is for
+   * @param record false for a dry run, which counts nothing and creates no state
+   * @return the decision; never null
+   * @throws NullPointerException if {@code userId} or {@code endpoint} is null
+   */
+  RateLimitResult checkRateLimit(String userId, String endpoint, boolean record);
+
+  /**
+   * Like {@link #checkRateLimit(String, String, boolean)}, with the extra facts an HTTP answer needs.
+   *
+   * @throws NullPointerException if {@code userId} or {@code endpoint} is null
+   */
+  RateLimitDecision decide(String userId, String endpoint, boolean record);
+
+  /** {@link #getUsage(String, String)} on the {@value #DEFAULT_ENDPOINT} endpoint. */
+  default Map<LimitType, WindowUsage> getUsage(String userId) {
+    return getUsage(userId, DEFAULT_ENDPOINT);
+  }
+
+  /**
+   * How full each window of the pair is now: MINUTE, HOUR and DAY always, in that order, preceded by
+   * BURST when the effective config has a burst window. Reading creates no state.
+   *
+   * @return an unmodifiable map in window order
+   * @throws NullPointerException if an argument is null
+   */
+  Map<LimitType, WindowUsage> getUsage(String userId, String endpoint);
+
+  /**
+   * Clears every window of every endpoint of one user; other users are untouched.
+   *
+   * @return how many windows were cleared (three per pair with the default config, four with a burst
+   *     window)
+   * @throws NullPointerException if {@code userId} is null
+   */
+  int resetUser(String userId);
+
+  /**
+   * Removes every pair whose windows all count nothing now. Pairs also expire on their own; this call
+   * makes it happen at once.
+   *
+   * @return how many pairs were removed
+   */
+  int cleanupExpired();
+
+  /** How many (user, endpoint) pairs hold state now; an estimate while other threads change it. */
+  long trackedKeys();
+
+  /** Runs pending maintenance of the state store (evictions and expiries) now. */
+  void cleanUp();
+
+  /**
+   * Builds a {@link RateLimiter}. Not thread-safe; each setting may be given once, and each is checked
+   * when given.
+   */
+  final class Builder {
+    private RateLimitConfig defaultConfig;
+    private InstantSource clock;
+    private long maximumKeys = -1;
+    private int bucketCount = -1;
+
+    private Builder() {}
+
+    /** The config for users and endpoints without one; default {@link RateLimitConfig#defaults()}. */
+    public Builder defaultConfig(RateLimitConfig config) {
+      Checks.notNull("defaultConfig", config);
+      if (defaultConfig != null) {
+        throw new IllegalStateException("defaultConfig was already set to " + defaultConfig);
+      }
+      defaultConfig = config;
+      return this;
+    }
+
+    /**
+     * The time source, read once per call; default {@link InstantSource#system()}. Windows are aligned
+     * on its epoch milliseconds. Tests pass a fake clock; nothing in the limiter sleeps.
+     */
+    public Builder clock(InstantSource clock) {
+      Checks.notNull("clock", clock);
+      if (this.clock != null) {
+        throw new IllegalStateException("clock was already set to " + this.clock);
+      }
+      this.clock = clock;
+      return this;
+    }
+
+    /**
+     * The most (user, endpoint) pairs held at once, {@code >= 1}; default 1,000,000. Beyond it the
+     * least valuable pairs are dropped.
+     */
+    public Builder maximumKeys(long maximumKeys) {
+      if (maximumKeys < 1) {
+        throw new IllegalArgumentException("maximumKeys must be >= 1 but was " + maximumKeys);
+      }
+      if (this.maximumKeys != -1) {
+        throw new IllegalStateException("maximumKeys was already set to " + this.maximumKeys);
+      }
+      this.maximumKeys = maximumKeys;
+      return this;
+    }
+
+    /**
+     * How many buckets each window is cut into; default 10. It must divide 1,000, so that every bucket
+     * of every window is a whole number of milliseconds (1, 2, 4, 5, 8, 10, 20, 25, 40, 50, 100, ...).
+     * More buckets make the window's edge sharper and cost memory.
+     */
+    public Builder bucketCount(int bucketCount) {
+      if (bucketCount < 1 || 1000 % bucketCount != 0) {
+        throw new IllegalArgumentException("bucketCount must be a divisor of 1000 but was " + bucketCount);
+      }
+      if (this.bucketCount != -1) {
+        throw new IllegalStateException("bucketCount was already set to " + this.bucketCount);
+      }
+      this.bucketCount = bucketCount;
+      return this;
+    }
+
+    /** The limiter. */
+    public RateLimiter build() {
+      return new LocalRateLimiter(
+          defaultConfig == null ? RateLimitConfig.defaults() : defaultConfig,
+          clock == null ? InstantSource.system() : clock,
+          maximumKeys == -1 ? 1_000_000L : maximumKeys,
+          bucketCount == -1 ? 10 : bucketCount);
+    }
+  }
+}
