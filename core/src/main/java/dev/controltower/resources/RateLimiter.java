@@ -148,6 +148,14 @@ public interface RateLimiter {
    */
   int cleanupExpired();
 
+  /**
+   * Up to {@code max} of the (user, endpoint) pairs that hold state now, in no particular order, for
+   * admin views. Costs time in proportion to {@code max}; reading creates no state.
+   *
+   * @throws IllegalArgumentException if {@code max} is negative
+   */
+  java.util.List<RateLimitKey> keys(int max);
+
   /** How many (user, endpoint) pairs hold state now; an estimate while other threads change it. */
   long trackedKeys();
 
