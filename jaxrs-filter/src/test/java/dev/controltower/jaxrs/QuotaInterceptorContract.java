@@ -384,4 +384,91 @@ abstract class QuotaInterceptorContract {
     server.setHandler(context);
     server.start();
   }
+
+  /**
+   * A webapp with a legacy servlet behind {@code RateLimitFilter} at {@code /users/*} and the JAX-RS
+   * application at {@code /api/*}: the filter publishes the limiter and tracker it finds in the servlet
+   * context, the class-registered interceptor picks them up, and the servlet pattern
+   * {@code GET /users/{id}} names the same endpoint as the JAX-RS route template.
+   */
+  private void startSharedWebapp() throws Exception {
+    server = new Server();
+    ServerConnector connector = new ServerConnector(server);
+    connector.setHost("127.0.0.1");
+    connector.setPort(0);
+    server.addConnector(connector);
+    context = new ServletContextHandler("/");
+    context.setAttribute(dev.controltower.http.HttpAttributes.RATE_LIMITER, limiter);
+    context.setAttribute(dev.controltower.http.HttpAttributes.RESOURCE_TRACKER, tracker);
+    org.eclipse.jetty.ee11.servlet.FilterHolder filter =
+        new org.eclipse.jetty.ee11.servlet.FilterHolder(dev.controltower.servlet.RateLimitFilter.class);
+    filter.setInitParameter("endpoint-patterns", "GET /users/{id}");
+    filter.setAsyncSupported(true);
+    context.addFilter(filter, "/users/*", java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST));
+    context.addServlet(TestResources.LegacyUsersServlet.class, "/users/*");
+    runtime().mount(context, "/api", new TestApplication(Set.of(QuotaInterceptor.class), Set.of(), Map.of()));
+    server.setHandler(context);
+    server.start();
+  }
+
+  @Test
+  void sharedWebapp_servletAndResource_drawFromOneUserBudget() throws Exception {
+    startSharedWebapp();
+
+    HttpResponse<String> servlet1 = get("/users/1");
+    HttpResponse<String> resource = get("/api/users/2");
+    HttpResponse<String> servlet2 = get("/users/3");
+    HttpResponse<String> resourceRejected = get("/api/users/4");
+    HttpResponse<String> servletRejected = get("/users/5");
+
+    assertThat(servlet1.statusCode()).isEqualTo(200);
+    assertThat(servlet1.body()).startsWith("legacy /1 pid ");
+    assertThat(resource.statusCode()).isEqualTo(200);
+    assertThat(header(resource, "RateLimit")).isEqualTo("\"minute\";r=1;t=62");
+    assertThat(servlet2.statusCode()).isEqualTo(200);
+    assertThat(header(servlet2, "RateLimit")).isEqualTo("\"minute\";r=0;t=62");
+    assertThat(resourceRejected.statusCode()).isEqualTo(429);
+    assertThat(servletRejected.statusCode()).isEqualTo(429);
+    assertThat(limiter.getUsage(LOCAL, "GET /users/{id}").get(LimitType.MINUTE).current()).isEqualTo(3);
+    assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo(3);
+    assertThat(activeProcessesEventually()).isZero();
+  }
+
+  @Test
+  void sharedWebapp_rejections_identicalOnTheWire() throws Exception {
+    startSharedWebapp();
+    for (int i = 0; i < 3; i++) {
+      get("/users/" + i);
+    }
+
+    HttpResponse<String> fromServlet = get("/users/9");
+    HttpResponse<String> fromResource = get("/api/users/9");
+
+    assertThat(fromResource.statusCode()).isEqualTo(fromServlet.statusCode()).isEqualTo(429);
+    assertThat(fromResource.body()).isEqualTo(fromServlet.body());
+    for (String name : new String[] {"RateLimit-Policy", "RateLimit", "Retry-After", "Cache-Control"}) {
+      assertThat(header(fromResource, name)).as(name).isEqualTo(header(fromServlet, name)).isNotNull();
+    }
+    assertThat(mediaType(fromResource)).isEqualTo(mediaType(fromServlet)).isEqualTo("application/problem+json");
+  }
+
+  @Test
+  void sharedWebapp_admitted_identicalFieldsOnTheWire() throws Exception {
+    startSharedWebapp();
+
+    HttpResponse<String> fromServlet = get("/users/1");
+    clock.advance(Duration.ofSeconds(120)); // a fresh window at the same bucket phase: same counts, same t
+    HttpResponse<String> fromResource = get("/api/users/1");
+
+    for (String name : new String[] {"RateLimit-Policy", "RateLimit"}) {
+      assertThat(header(fromResource, name)).as(name).isEqualTo(header(fromServlet, name)).isNotNull();
+    }
+    assertThat(header(fromResource, "X-Process-Id")).isNotBlank();
+    assertThat(header(fromServlet, "X-Process-Id")).isNotBlank();
+  }
+
+  static String mediaType(HttpResponse<?> r) {
+    String type = header(r, "Content-Type");
+    return type == null ? null : type.split(";")[0].strip();
+  }
 }

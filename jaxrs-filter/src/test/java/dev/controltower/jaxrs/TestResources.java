@@ -138,6 +138,18 @@ final class TestResources {
     }
   }
 
+  /** A plain servlet serving the same API as {@link Users}, behind the servlet filter. */
+  public static class LegacyUsersServlet extends jakarta.servlet.http.HttpServlet {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected void doGet(HttpServletRequest request, jakarta.servlet.http.HttpServletResponse response)
+        throws java.io.IOException {
+      response.setContentType("text/plain");
+      response.getWriter().write("legacy " + request.getPathInfo() + " pid " + process(request).pid());
+    }
+  }
+
   /** Thrown to reach {@link ThrowingMapper}. */
   public static class MapperFailsException extends RuntimeException {
     private static final long serialVersionUID = 1L;
