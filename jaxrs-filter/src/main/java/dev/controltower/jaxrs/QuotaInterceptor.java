@@ -22,11 +22,14 @@ import jakarta.ws.rs.container.ResourceContext;
 import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.core.Configuration;
 import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
 import jakarta.ws.rs.core.UriInfo;
 import jakarta.ws.rs.ext.ExceptionMapper;
 import jakarta.ws.rs.ext.Provider;
+import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
 import java.security.Principal;
 import java.util.Objects;
@@ -62,8 +65,11 @@ import java.util.concurrent.ConcurrentMap;
  *
  * <p><b>Endpoints</b> are the matched route templates, never raw paths: {@code GET /users/{id}} for
  * {@code /users/1} and {@code /users/2} alike (see {@link RateLimited} for per-endpoint limits and
- * {@link Quota} for per-request quotas). Requests that match no resource method (404, 405) are not
- * counted: JAX-RS runs post-matching filters only for matched requests.
+ * {@link Quota} for per-request quotas). A request that matches no resource method (404, 405, ...)
+ * counts against the {@code default} endpoint, as a servlet path matching no pattern does; JAX-RS runs
+ * no post-matching request filter for it, so it is counted by the response filter, whose error answer
+ * becomes the 429 when over the limit. Paths of {@code exclude-paths} are matched against the path
+ * within the JAX-RS application ({@code UriInfo.getPath()}).
  *
  * <p><b>Who the user is</b>: the {@code SecurityContext} principal, else the API-key header, else the
  * client address (read from the servlet request in a servlet container; elsewhere JAX-RS offers no
@@ -252,11 +258,7 @@ public class QuotaInterceptor
     installLimits(g, endpoint, policy.limits());
 
     request.setProperty(HttpAttributes.COUNTED, Boolean.TRUE);
-    ServletBridge servlet = ServletBridge.current(resourceContext);
-    Principal principal = request.getSecurityContext() == null ? null : request.getSecurityContext().getUserPrincipal();
-    String clientKey = g.clientKey(principal == null ? null : principal.getName(), headers::get,
-        servlet == null ? null : servlet.remoteAddr());
-    Admission admission = g.admit(clientKey, endpoint, request.getHeaderString(REQUEST_ID_HEADER));
+    Admission admission = g.admit(clientKey(g, request), endpoint, request.getHeaderString(REQUEST_ID_HEADER));
     if (!admission.admitted()) {
       request.abortWith(toResponse(admission.rejection()));
       return;
@@ -269,6 +271,14 @@ public class QuotaInterceptor
     request.setProperty(ADMISSION, admission);
     request.setProperty(ProcessContext.ATTRIBUTE, process);
     request.setProperty(ProcessReleaseListener.RELEASE_ATTRIBUTE, (Runnable) () -> g.release(process));
+  }
+
+  private String clientKey(RequestGate g, ContainerRequestContext request) {
+    ServletBridge servlet = ServletBridge.current(resourceContext);
+    SecurityContext security = request.getSecurityContext();
+    Principal principal = security == null ? null : security.getUserPrincipal();
+    return g.clientKey(principal == null ? null : principal.getName(), request.getHeaders()::get,
+        servlet == null ? null : servlet.remoteAddr());
   }
 
   /** The full template of a sub-resource method, which only the runtime knows (Jakarta REST 4.0). */
@@ -295,13 +305,49 @@ public class QuotaInterceptor
   @Override
   public void filter(ContainerRequestContext request, ContainerResponseContext response) {
     if (!(request.getProperty(ADMISSION) instanceof Admission admission)) {
-      return; // not admitted by an interceptor: rejected (the 429 carries its own fields), or not counted
+      if (request.getProperty(HttpAttributes.COUNTED) == null && resourceInfo.getResourceMethod() == null) {
+        countUnmatched(request, response);
+      }
+      return; // else rejected (the 429 carries its own fields), or counted elsewhere
     }
     MultivaluedMap<String, Object> out = response.getHeaders();
     for (HeaderField f : admission.headers()) {
       out.putSingle(f.name(), f.value());
     }
     gate().release(admission.process());
+  }
+
+  /**
+   * Counts a request that matched no resource method (404, 405, ...) against the
+   * {@value RateLimiter#DEFAULT_ENDPOINT} endpoint, as the servlet filter counts a path that matches no
+   * pattern, so that probing unknown paths is not free. Post-matching request filters never see such a
+   * request, so it is counted here, and over the limit its error answer becomes the 429.
+   */
+  private void countUnmatched(ContainerRequestContext request, ContainerResponseContext response) {
+    String method = request.getMethod();
+    if (RequestGate.isPreflight(method, request.getHeaders()::get)) {
+      return;
+    }
+    RequestGate g = gate();
+    if (g.isExcluded(method, "/" + uriInfo.getPath(true), false)) {
+      return;
+    }
+    request.setProperty(HttpAttributes.COUNTED, Boolean.TRUE);
+    Admission admission = g.admit(clientKey(g, request), RateLimiter.DEFAULT_ENDPOINT, null);
+    MultivaluedMap<String, Object> out = response.getHeaders();
+    if (admission.admitted()) {
+      g.release(admission.process()); // nothing runs for this request any more
+      for (HeaderField f : admission.headers()) {
+        out.putSingle(f.name(), f.value());
+      }
+      return;
+    }
+    ProblemResponse problem = admission.rejection();
+    response.setStatus(problem.status());
+    for (HeaderField f : problem.headers()) {
+      out.putSingle(f.name(), f.value());
+    }
+    response.setEntity(problem.body(), new Annotation[0], MediaType.valueOf(ProblemResponse.CONTENT_TYPE));
   }
 
   /**

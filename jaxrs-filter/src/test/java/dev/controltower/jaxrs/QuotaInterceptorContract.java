@@ -181,6 +181,25 @@ abstract class QuotaInterceptorContract {
   }
 
   @Test
+  void get_unmatchedPaths_countAgainstDefaultEndpoint() throws Exception {
+    startDefault();
+
+    HttpResponse<String> first = get("/api/nothing/here");
+    get("/api/elsewhere");
+    get("/api/users/not-a-number");
+    HttpResponse<String> fourth = get("/api/still/nothing");
+
+    assertThat(first.statusCode()).isEqualTo(404);
+    assertThat(header(first, "RateLimit")).isEqualTo("\"minute\";r=2;t=62");
+    assertThat(fourth.statusCode()).isEqualTo(429);
+    assertThat(header(fourth, "Retry-After")).isEqualTo("62");
+    assertThat(mediaType(fourth)).isEqualTo("application/problem+json");
+    assertThat(fourth.body()).contains("\"limit_type\":\"minute\"");
+    assertThat(limiter.getUsage(LOCAL, "default").get(LimitType.MINUTE).current()).isEqualTo(3);
+    assertThat(activeProcessesEventually()).isZero();
+  }
+
+  @Test
   void get_classRateLimited_classLimitApplies() throws Exception {
     startDefault();
 
