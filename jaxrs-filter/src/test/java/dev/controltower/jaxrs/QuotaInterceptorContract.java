@@ -313,6 +313,28 @@ abstract class QuotaInterceptorContract {
   }
 
   @Test
+  void get_asyncResumedAfterDispatchReturned_pidStillLiveThenReleased() throws Exception {
+    startDefault();
+
+    HttpResponse<String> r = get("/api/failing/async-late");
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("late 1");
+    assertThat(activeProcessesEventually()).isZero();
+  }
+
+  @Test
+  void get_applicationResponseFilterThrows_pidReleasedAtRequestEnd() throws Exception {
+    startDefault();
+
+    HttpResponse<String> r = get("/api/users/1", "X-Fail-Response", "yes");
+
+    assertThat(r.statusCode()).isEqualTo(500);
+    assertThat(activeProcessesEventually()).isZero();
+    assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo(1);
+  }
+
+  @Test
   void get_asyncResumedWithException_pidReleased() throws Exception {
     startDefault();
 

@@ -13,12 +13,15 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.container.AsyncResponse;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerRequestFilter;
+import jakarta.ws.rs.container.ContainerResponseContext;
+import jakarta.ws.rs.container.ContainerResponseFilter;
 import jakarta.ws.rs.container.Suspended;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.SecurityContext;
 import jakarta.ws.rs.ext.ExceptionMapper;
 import java.security.Principal;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /** The resources and providers the contract tests deploy. */
 final class TestResources {
@@ -116,6 +119,17 @@ final class TestResources {
     }
 
     @GET
+    @Path("async-late")
+    public void asyncLate(@Suspended AsyncResponse response, @Context HttpServletRequest request) {
+      ProcessContext p = process(request);
+      // Runs well after the servlet dispatch returned: the pid must still be live then.
+      CompletableFuture.runAsync(() -> {
+        p.recordToolCall();
+        response.resume("late " + p.usage().orElseThrow().toolCalls());
+      }, CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS));
+    }
+
+    @GET
     @Path("async-error")
     public void asyncError(@Suspended AsyncResponse response) {
       CompletableFuture.runAsync(() -> response.resume(new IllegalStateException("async boom")));
@@ -160,6 +174,17 @@ final class TestResources {
     @Override
     public jakarta.ws.rs.core.Response toResponse(MapperFailsException exception) {
       throw new IllegalStateException("mapper failed");
+    }
+  }
+
+  /** An application response filter that fails on demand, before the interceptor's response filter runs. */
+  @Priority(Priorities.USER)
+  public static class FailingResponseFilter implements ContainerResponseFilter {
+    @Override
+    public void filter(ContainerRequestContext request, ContainerResponseContext response) {
+      if (request.getHeaderString("X-Fail-Response") != null) {
+        throw new IllegalStateException("response filter failed");
+      }
     }
   }
 
