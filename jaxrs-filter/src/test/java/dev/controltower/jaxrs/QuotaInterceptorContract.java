@@ -433,6 +433,10 @@ abstract class QuotaInterceptorContract {
    * {@code GET /users/{id}} names the same endpoint as the JAX-RS route template.
    */
   private void startSharedWebapp() throws Exception {
+    startSharedWebapp("/users/*");
+  }
+
+  private void startSharedWebapp(String filterMapping) throws Exception {
     server = new Server();
     ServerConnector connector = new ServerConnector(server);
     connector.setHost("127.0.0.1");
@@ -445,7 +449,7 @@ abstract class QuotaInterceptorContract {
         new org.eclipse.jetty.ee11.servlet.FilterHolder(dev.controltower.servlet.RateLimitFilter.class);
     filter.setInitParameter("endpoint-patterns", "GET /users/{id}");
     filter.setAsyncSupported(true);
-    context.addFilter(filter, "/users/*", java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST));
+    context.addFilter(filter, filterMapping, java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST));
     context.addServlet(TestResources.LegacyUsersServlet.class, "/users/*");
     runtime().mount(context, "/api", new TestApplication(Set.of(QuotaInterceptor.class), Set.of(), Map.of()));
     server.setHandler(context);
@@ -506,6 +510,21 @@ abstract class QuotaInterceptorContract {
     }
     assertThat(header(fromResource, "X-Process-Id")).isNotBlank();
     assertThat(header(fromServlet, "X-Process-Id")).isNotBlank();
+  }
+
+  @Test
+  void servletFilterInFront_requestCountedOnceAndProcessShared() throws Exception {
+    startSharedWebapp("/*");
+
+    HttpResponse<String> r = get("/api/users/1");
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("user 1 pid " + header(r, "X-Process-Id"));
+    assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo(1);
+    assertThat(limiter.getUsage(LOCAL, "default").get(LimitType.MINUTE).current())
+        .as("counted by the servlet filter, under its endpoint name").isEqualTo(1);
+    assertThat(limiter.getUsage(LOCAL, "GET /users/{id}").get(LimitType.MINUTE).current()).isZero();
+    assertThat(activeProcessesEventually()).isZero();
   }
 
   static String mediaType(HttpResponse<?> r) {
