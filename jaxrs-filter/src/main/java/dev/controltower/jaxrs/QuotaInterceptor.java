@@ -1,0 +1,372 @@
+package dev.controltower.jaxrs;
+
+import dev.controltower.http.Admission;
+import dev.controltower.http.HeaderField;
+import dev.controltower.http.HttpAttributes;
+import dev.controltower.http.HttpSettings;
+import dev.controltower.http.ProblemResponse;
+import dev.controltower.http.ProcessContext;
+import dev.controltower.http.QuotaExceededException;
+import dev.controltower.http.RequestGate;
+import dev.controltower.resources.RateLimitConfig;
+import dev.controltower.resources.RateLimiter;
+import dev.controltower.resources.ResourceQuota;
+import dev.controltower.resources.ResourceTracker;
+import jakarta.annotation.Priority;
+import jakarta.ws.rs.Priorities;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.container.ContainerRequestFilter;
+import jakarta.ws.rs.container.ContainerResponseContext;
+import jakarta.ws.rs.container.ContainerResponseFilter;
+import jakarta.ws.rs.container.ResourceContext;
+import jakarta.ws.rs.container.ResourceInfo;
+import jakarta.ws.rs.core.Configuration;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.MultivaluedMap;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
+import jakarta.ws.rs.core.UriInfo;
+import jakarta.ws.rs.ext.ExceptionMapper;
+import jakarta.ws.rs.ext.Provider;
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Method;
+import java.security.Principal;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * Per-user, per-route-template rate limits and per-request resource quotas for any Jakarta REST
+ * runtime: one provider that is a post-matching request filter, a response filter, and the exception
+ * mapper of {@link QuotaExceededException}. It behaves on the wire exactly as the servlet
+ * {@code RateLimitFilter} does, because both delegate to one {@link RequestGate}.
+ *
+ * <p><b>Registration</b>, any one of:
+ * <pre>{@code
+ * public class App extends Application {               // configured from application properties
+ *   public Set<Class<?>> getClasses() { return Set.of(QuotaInterceptor.class, UserResource.class); }
+ *   public Map<String, Object> getProperties() { return Map.of("controltower.requests-per-minute", "30"); }
+ * }
+ * new ResourceConfig().register(new QuotaInterceptor(limiter, tracker));   // built instances
+ * new ResourceConfig().register(new QuotaFeature());                        // the Feature
+ * }</pre>
+ * or {@code @Provider} scanning. Registering it twice, or behind a servlet {@code RateLimitFilter}
+ * that already counted the request, counts a request once.
+ *
+ * <p><b>Configuration.</b> The instance constructors take a built limiter and tracker. The no-argument
+ * constructor (class registration, scanning) configures itself on the first request: settings from the
+ * JAX-RS configuration properties named {@value #PROPERTY_PREFIX} plus the kebab-case parameter names of
+ * {@link HttpSettings} ({@code controltower.requests-per-minute}, {@code controltower.trusted-proxies},
+ * ...); the limiter and tracker from the servlet context attributes {@link HttpAttributes#RATE_LIMITER}
+ * and {@link HttpAttributes#RESOURCE_TRACKER} when a servlet filter of the same webapp published them
+ * (so that one user has one budget), else new ones built from the settings and published there.
+ *
+ * <p><b>Endpoints</b> are the matched route templates, never raw paths: {@code GET /users/{id}} for
+ * {@code /users/1} and {@code /users/2} alike (see {@link RateLimited} for per-endpoint limits and
+ * {@link Quota} for per-request quotas). A request that matches no resource method (404, 405, ...)
+ * counts against the {@code default} endpoint, as a servlet path matching no pattern does; JAX-RS runs
+ * no post-matching request filter for it, so it is counted by the response filter, whose error answer
+ * becomes the 429 when over the limit. Paths of {@code exclude-paths} are matched against the path
+ * within the JAX-RS application ({@code UriInfo.getPath()}).
+ *
+ * <p><b>Who the user is</b>: the {@code SecurityContext} principal, else the API-key header, else the
+ * client address (read from the servlet request in a servlet container; elsewhere JAX-RS offers no
+ * portable way, and such requests share the {@code anonymous} key unless identified otherwise).
+ *
+ * <p><b>Priority</b> {@value #PRIORITY}: {@code Priorities.AUTHENTICATION + 500}. Post-matching
+ * request filters run in ascending priority, so every authentication filter (priority
+ * {@code AUTHENTICATION}, 1000, and anything up to 1499) has set the principal before this one counts
+ * the request, and the request is counted before authorization (2000) and application filters (5000):
+ * refused attempts count too. Response filters run in descending priority, so this one adds its header
+ * fields after the application's response filters have run.
+ *
+ * <p><b>The process context.</b> Each admitted request gets a {@link ProcessContext}, published as the
+ * request property {@link ProcessContext#ATTRIBUTE}. A resource reaches it portably through the servlet
+ * request, exactly as a servlet does, or through {@link #processContext(ContainerRequestContext)} in a
+ * filter (and, on Jersey, in a resource taking {@code @Context ContainerRequestContext}):
+ * <pre>{@code
+ * @POST @Path("/agents/{id}/run") @Quota(maxLlmCalls = 5)
+ * public String run(@Context HttpServletRequest request) {
+ *   ProcessContext process = (ProcessContext) request.getAttribute(ProcessContext.ATTRIBUTE);
+ *   process.recordLlmCall(812, 230);   // over the quota: throws QuotaExceededException -> 429
+ *   ...
+ * }
+ * }</pre>
+ * A {@link QuotaExceededException} thrown by the resource (or passed to {@code AsyncResponse.resume})
+ * becomes a 429 answer whose problem body names the violation, as the servlet filter sends it.
+ *
+ * <p><b>Release.</b> The pid is released in the response filter, which JAX-RS runs for every response:
+ * normal, aborted, mapped from an exception (Jakarta REST 3.1+ maps every exception, by default to
+ * 500), and resumed or cancelled {@code AsyncResponse}s. In a servlet container,
+ * {@link ProcessReleaseListener} (registered automatically) releases at the end of the servlet request
+ * whatever happened in between, for the paths where a runtime skips the response filter.
+ *
+ * <p><b>Thread safety.</b> One instance serves all requests concurrently.
+ */
+@Provider
+@Priority(QuotaInterceptor.PRIORITY)
+public class QuotaInterceptor
+    implements ContainerRequestFilter, ContainerResponseFilter, ExceptionMapper<QuotaExceededException> {
+
+  /** The filter priority: after authentication, before authorization ({@code AUTHENTICATION + 500}). */
+  public static final int PRIORITY = Priorities.AUTHENTICATION + 500;
+
+  /** The prefix of the JAX-RS configuration properties read by the no-argument constructor. */
+  public static final String PROPERTY_PREFIX = "controltower.";
+
+  /** The request property holding this request's admission, for the response filter. */
+  private static final String ADMISSION = "dev.controltower.jaxrs.admission";
+  private static final String REQUEST_ID_HEADER = "X-Request-Id";
+
+  @Context
+  private ResourceInfo resourceInfo;
+
+  @Context
+  private UriInfo uriInfo;
+
+  @Context
+  private Configuration configuration;
+
+  @Context
+  private ResourceContext resourceContext;
+
+  private final Object configureLock = new Object();
+  private volatile RequestGate gate;
+  private final ConcurrentMap<MethodKey, MethodPolicy> policies = new ConcurrentHashMap<>();
+  private final Set<String> installedLimits = ConcurrentHashMap.newKeySet();
+
+  /**
+   * An interceptor that configures itself on the first request, from configuration properties and
+   * servlet context attributes (see the class comment). For class registration and scanning.
+   */
+  public QuotaInterceptor() {}
+
+  /**
+   * An interceptor with these instances and {@link HttpSettings#defaults()} for identity and headers.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  public QuotaInterceptor(RateLimiter rateLimiter, ResourceTracker resourceTracker) {
+    this(rateLimiter, resourceTracker, HttpSettings.defaults());
+  }
+
+  /**
+   * An interceptor with these instances and settings. The settings' rate limit and quota are the
+   * defaults of annotated endpoints; the limiter's own default config applies to unannotated ones.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  public QuotaInterceptor(RateLimiter rateLimiter, ResourceTracker resourceTracker, HttpSettings settings) {
+    this(RequestGate.builder()
+        .rateLimiter(Objects.requireNonNull(rateLimiter, "rateLimiter must not be null"))
+        .resourceTracker(Objects.requireNonNull(resourceTracker, "resourceTracker must not be null"))
+        .settings(Objects.requireNonNull(settings, "settings must not be null"))
+        .build());
+  }
+
+  /**
+   * An interceptor that shares a gate (limiter, tracker and settings) with other adapters, such as a
+   * servlet filter of the same webapp.
+   *
+   * @throws NullPointerException if {@code gate} is null
+   */
+  public QuotaInterceptor(RequestGate gate) {
+    this.gate = Objects.requireNonNull(gate, "gate must not be null");
+  }
+
+  /**
+   * The process context of a request that this interceptor admitted, for filters and, on runtimes
+   * that inject it into resources (Jersey), resource methods.
+   *
+   * @return the context, or null when the request was not admitted by an interceptor (not matched,
+   *     excluded, a CORS preflight, or rejected)
+   */
+  public static ProcessContext processContext(ContainerRequestContext request) {
+    Object context = request.getProperty(ProcessContext.ATTRIBUTE);
+    return context instanceof ProcessContext p ? p : null;
+  }
+
+  /** The gate this interceptor counts requests in; configures it first if needed. */
+  RequestGate gate() {
+    RequestGate g = gate;
+    if (g == null) {
+      synchronized (configureLock) {
+        g = gate;
+        if (g == null) {
+          g = configure();
+          gate = g;
+        }
+      }
+    }
+    return g;
+  }
+
+  private RequestGate configure() {
+    Configuration config = configuration;
+    HttpSettings settings = HttpSettings.from(name -> {
+      Object value = config == null ? null : config.getProperty(PROPERTY_PREFIX + name);
+      return value == null ? null : value.toString();
+    });
+    RateLimiter limiter = null;
+    ResourceTracker tracker = null;
+    ServletBridge servlet = ServletBridge.current(resourceContext);
+    if (servlet != null) {
+      limiter = servlet.contextAttribute(HttpAttributes.RATE_LIMITER) instanceof RateLimiter l ? l : null;
+      tracker = servlet.contextAttribute(HttpAttributes.RESOURCE_TRACKER) instanceof ResourceTracker t ? t : null;
+    }
+    if (limiter == null) {
+      limiter = RateLimiter.create(settings.rateLimit());
+      if (servlet != null && servlet.publishIfAbsent(HttpAttributes.RATE_LIMITER, limiter) instanceof RateLimiter l) {
+        limiter = l;
+      }
+    }
+    if (tracker == null) {
+      tracker = ResourceTracker.create(settings.quota());
+      if (servlet != null
+          && servlet.publishIfAbsent(HttpAttributes.RESOURCE_TRACKER, tracker) instanceof ResourceTracker t) {
+        tracker = t;
+      }
+    }
+    return RequestGate.builder().settings(settings).rateLimiter(limiter).resourceTracker(tracker).build();
+  }
+
+  @Override
+  public void filter(ContainerRequestContext request) {
+    if (request.getProperty(HttpAttributes.COUNTED) != null) {
+      return; // counted by another registration, or by a servlet filter in front
+    }
+    String method = request.getMethod();
+    MultivaluedMap<String, String> headers = request.getHeaders();
+    if (RequestGate.isPreflight(method, headers::get)) {
+      return;
+    }
+    Method resourceMethod = resourceInfo.getResourceMethod();
+    Class<?> resourceClass = resourceInfo.getResourceClass();
+    if (resourceMethod == null || resourceClass == null) {
+      return; // not matched to a resource method: nothing to name the endpoint by
+    }
+    RequestGate g = gate();
+    if (g.isExcluded(method, "/" + uriInfo.getPath(true), false)) {
+      return;
+    }
+    MethodPolicy policy = policies.computeIfAbsent(new MethodKey(resourceClass, resourceMethod),
+        k -> MethodPolicy.of(k.resourceClass(), k.method(), g.settings().quota()));
+    String template = policy.rootTemplate() != null ? policy.rootTemplate() : matchedTemplate(resourceClass);
+    String endpoint = RouteTemplate.endpoint(method, template);
+    installLimits(g, endpoint, policy.limits());
+
+    request.setProperty(HttpAttributes.COUNTED, Boolean.TRUE);
+    Admission admission = g.admit(clientKey(g, request), endpoint, request.getHeaderString(REQUEST_ID_HEADER));
+    if (!admission.admitted()) {
+      request.abortWith(toResponse(admission.rejection()));
+      return;
+    }
+    ProcessContext process = admission.process();
+    if (!policy.quota().equals(g.settings().quota())) {
+      ResourceQuota quota = policy.quota();
+      g.resourceTracker().adjustQuota(process.pid(), current -> quota.toBuilder());
+    }
+    request.setProperty(ADMISSION, admission);
+    request.setProperty(ProcessContext.ATTRIBUTE, process);
+    request.setProperty(ProcessReleaseListener.RELEASE_ATTRIBUTE, (Runnable) () -> g.release(process));
+  }
+
+  private String clientKey(RequestGate g, ContainerRequestContext request) {
+    ServletBridge servlet = ServletBridge.current(resourceContext);
+    SecurityContext security = request.getSecurityContext();
+    Principal principal = security == null ? null : security.getUserPrincipal();
+    return g.clientKey(principal == null ? null : principal.getName(), request.getHeaders()::get,
+        servlet == null ? null : servlet.remoteAddr());
+  }
+
+  /** The full template of a sub-resource method, which only the runtime knows (Jakarta REST 4.0). */
+  private String matchedTemplate(Class<?> resourceClass) {
+    String matched = null;
+    try {
+      matched = uriInfo.getMatchedResourceTemplate();
+    } catch (RuntimeException | AbstractMethodError olderRuntime) {
+      // Jakarta REST before 4.0: fall through.
+    }
+    if (matched != null && !matched.isEmpty()) {
+      return RouteTemplate.normalize(matched);
+    }
+    // Never the raw path: a name bounded by the code, though coarser than the template.
+    return "/{sub-resource:" + resourceClass.getName() + "}";
+  }
+
+  private void installLimits(RequestGate g, String endpoint, RateLimitConfig limits) {
+    if (limits != null && installedLimits.add(endpoint)) {
+      g.rateLimiter().setEndpointLimits(endpoint, limits);
+    }
+  }
+
+  @Override
+  public void filter(ContainerRequestContext request, ContainerResponseContext response) {
+    if (!(request.getProperty(ADMISSION) instanceof Admission admission)) {
+      if (request.getProperty(HttpAttributes.COUNTED) == null && resourceInfo.getResourceMethod() == null) {
+        countUnmatched(request, response);
+      }
+      return; // else rejected (the 429 carries its own fields), or counted elsewhere
+    }
+    MultivaluedMap<String, Object> out = response.getHeaders();
+    for (HeaderField f : admission.headers()) {
+      out.putSingle(f.name(), f.value());
+    }
+    gate().release(admission.process());
+  }
+
+  /**
+   * Counts a request that matched no resource method (404, 405, ...) against the
+   * {@value RateLimiter#DEFAULT_ENDPOINT} endpoint, as the servlet filter counts a path that matches no
+   * pattern, so that probing unknown paths is not free. Post-matching request filters never see such a
+   * request, so it is counted here, and over the limit its error answer becomes the 429.
+   */
+  private void countUnmatched(ContainerRequestContext request, ContainerResponseContext response) {
+    String method = request.getMethod();
+    if (RequestGate.isPreflight(method, request.getHeaders()::get)) {
+      return;
+    }
+    RequestGate g = gate();
+    if (g.isExcluded(method, "/" + uriInfo.getPath(true), false)) {
+      return;
+    }
+    request.setProperty(HttpAttributes.COUNTED, Boolean.TRUE);
+    Admission admission = g.admit(clientKey(g, request), RateLimiter.DEFAULT_ENDPOINT, null);
+    MultivaluedMap<String, Object> out = response.getHeaders();
+    if (admission.admitted()) {
+      g.release(admission.process()); // nothing runs for this request any more
+      for (HeaderField f : admission.headers()) {
+        out.putSingle(f.name(), f.value());
+      }
+      return;
+    }
+    ProblemResponse problem = admission.rejection();
+    response.setStatus(problem.status());
+    for (HeaderField f : problem.headers()) {
+      out.putSingle(f.name(), f.value());
+    }
+    response.setEntity(problem.body(), new Annotation[0], MediaType.valueOf(ProblemResponse.CONTENT_TYPE));
+  }
+
+  /**
+   * Answers a quota violation: 429, {@code Cache-Control: no-store} and a problem body naming the
+   * violation code, as {@link ProblemResponse#quotaExceeded} renders it.
+   */
+  @Override
+  public Response toResponse(QuotaExceededException exception) {
+    return toResponse(ProblemResponse.quotaExceeded(exception));
+  }
+
+  private static Response toResponse(ProblemResponse problem) {
+    Response.ResponseBuilder r = Response.status(problem.status());
+    for (HeaderField f : problem.headers()) {
+      r.header(f.name(), f.value());
+    }
+    return r.entity(problem.body()).type(ProblemResponse.CONTENT_TYPE).build();
+  }
+
+  /** A resource method as matched on a resource class (an inherited method may serve several). */
+  private record MethodKey(Class<?> resourceClass, Method method) {}
+}
