@@ -40,7 +40,7 @@ public final class AgentApi extends ResourceConfig {
     register(Users.class);
   }
 
-  /** {@code GET /v1/users/{id}}: every id shares the bucket {@code GET /v1/users/{id}}... of its caller. */
+  /** {@code GET /v1/users/{id}}: every id counts against its caller's bucket {@code GET /users/{id}}. */
   @Path("/users")
   @Produces(MediaType.APPLICATION_JSON)
   public static final class Users {

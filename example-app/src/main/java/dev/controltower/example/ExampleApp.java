@@ -126,7 +126,7 @@ public final class ExampleApp {
     out.println("    curl -i -X POST '" + base + "/api/agent/run?steps=20'");
     out.println("  An agent that finishes within its quota:");
     out.println("    curl -i -X POST '" + base + "/api/agent/run?steps=5'");
-    out.println("  JAX-RS, keyed by route template (GET /v1/users/{id}):");
+    out.println("  JAX-RS, keyed by route template (GET /users/{id}):");
     out.println("    curl -i " + base + "/v1/users/42");
     out.println("  Admin API (token " + (config.adminTokenGenerated() ? "generated for this run" : "from configuration") + "):");
     out.println("    curl -H 'Authorization: Bearer " + config.adminToken() + "' " + base + "/admin/api/system");

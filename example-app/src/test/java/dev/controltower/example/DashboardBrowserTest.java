@@ -76,6 +76,14 @@ class DashboardBrowserTest {
     return new String(out, StandardCharsets.UTF_8);
   }
 
+  private static String between(String text, String start, String end) {
+    int from = text.indexOf(start);
+    assertThat(from).as("page has %s", start).isGreaterThanOrEqualTo(0);
+    int to = text.indexOf(end, from);
+    assertThat(to).as("page closes %s", start).isGreaterThan(from);
+    return text.substring(from, to);
+  }
+
   @Test
   void dashboard_whileTrafficRuns_showsLiveUsageAndProcesses() throws Exception {
     Path browser = chromium();
@@ -99,7 +107,7 @@ class DashboardBrowserTest {
       }
     });
     traffic.start();
-    http.sendAsync(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/api/agent/run?steps=8&latency_ms=2000"))
+    http.sendAsync(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/api/agent/run?steps=3&latency_ms=2500"))
         .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
     for (int i = 0; i < 500 && app.tracker().getSystemUsage().activeProcesses() == 0; i++) {
       Thread.sleep(10);
@@ -112,10 +120,15 @@ class DashboardBrowserTest {
 
     assertThat(dom).contains("Control Tower");
     assertThat(dom).as("status line shows live updates").contains("live · updated");
-    assertThat(dom).as("the traffic's user appears with its endpoints").contains("ip:127.0.0.1").contains("/api/hello")
-        .contains("GET /v1/users/{id}");
-    assertThat(dom).as("the slow agent run is listed as an active process").contains("data-pid=").contains("running");
-    assertThat(dom).doesNotContain("no traffic yet");
+    String users = between(dom, "<tbody id=\"users\">", "</tbody>");
+    assertThat(users).as("the traffic's user appears with both endpoints")
+        .contains("data-user=\"ip:127.0.0.1\"").contains(">/api/hello<").contains(">GET /users/{id}<")
+        .doesNotContain("no traffic yet");
+    String processes = between(dom, "<tbody id=\"processes\">", "</tbody>");
+    assertThat(processes).as("the slow agent run is listed as an active process")
+        .contains("data-pid=").contains(">running<").doesNotContain("no active process");
+    String system = between(dom, "<div class=\"cards\" id=\"system\">", "</section>");
+    assertThat(system).as("system totals are filled in").contains("active processes").contains("rate-limit keys");
 
     Path screenshot = target.resolve("dashboard.png").toAbsolutePath();
     Files.deleteIfExists(screenshot);
