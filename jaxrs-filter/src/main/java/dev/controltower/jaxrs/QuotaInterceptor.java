@@ -119,6 +119,8 @@ public class QuotaInterceptor
   /** The request property holding this request's admission, for the response filter. */
   private static final String ADMISSION = "dev.controltower.jaxrs.admission";
   private static final String REQUEST_ID_HEADER = "X-Request-Id";
+  /** The problem media type with the charset the servlet filter sends, so both answer alike. */
+  private static final MediaType PROBLEM_TYPE = MediaType.valueOf(ProblemResponse.CONTENT_TYPE).withCharset("utf-8");
 
   @Context
   private ResourceInfo resourceInfo;
@@ -347,7 +349,7 @@ public class QuotaInterceptor
     for (HeaderField f : problem.headers()) {
       out.putSingle(f.name(), f.value());
     }
-    response.setEntity(problem.body(), new Annotation[0], MediaType.valueOf(ProblemResponse.CONTENT_TYPE));
+    response.setEntity(problem.body(), new Annotation[0], PROBLEM_TYPE);
   }
 
   /**
@@ -364,7 +366,7 @@ public class QuotaInterceptor
     for (HeaderField f : problem.headers()) {
       r.header(f.name(), f.value());
     }
-    return r.entity(problem.body()).type(ProblemResponse.CONTENT_TYPE).build();
+    return r.entity(problem.body()).type(PROBLEM_TYPE).build();
   }
 
   /** A resource method as matched on a resource class (an inherited method may serve several). */

@@ -495,6 +495,8 @@ abstract class QuotaInterceptorContract {
       assertThat(header(fromResource, name)).as(name).isEqualTo(header(fromServlet, name)).isNotNull();
     }
     assertThat(mediaType(fromResource)).isEqualTo(mediaType(fromServlet)).isEqualTo("application/problem+json");
+    assertThat(header(fromResource, "Content-Type").replace(" ", ""))
+        .isEqualToIgnoringCase(header(fromServlet, "Content-Type").replace(" ", ""));
   }
 
   @Test
@@ -510,6 +512,26 @@ abstract class QuotaInterceptorContract {
     }
     assertThat(header(fromResource, "X-Process-Id")).isNotBlank();
     assertThat(header(fromServlet, "X-Process-Id")).isNotBlank();
+  }
+
+  @Test
+  void sharedWebapp_quotaViolations_identicalOnTheWire() throws Exception {
+    startSharedWebapp();
+
+    HttpResponse<String> fromServlet = get("/users/1?llm=11");
+    HttpResponse<String> fromResource = get("/api/users/1?llm=11");
+
+    assertThat(fromResource.statusCode()).isEqualTo(fromServlet.statusCode()).isEqualTo(429);
+    assertThat(fromResource.body()).isEqualTo(fromServlet.body()).contains("\"reason\":\"max_llm_calls_exceeded\"");
+    for (String name : new String[] {"RateLimit-Policy", "Cache-Control", "Content-Type"}) {
+      assertThat(header(fromResource, name).replace(" ", "")).as(name)
+          .isEqualToIgnoringCase(header(fromServlet, name).replace(" ", ""));
+    }
+    assertThat(header(fromServlet, "RateLimit")).isEqualTo("\"minute\";r=2;t=62");
+    assertThat(header(fromResource, "RateLimit")).isEqualTo("\"minute\";r=1;t=62");
+    assertThat(header(fromResource, "X-Process-Id")).isNotBlank();
+    assertThat(header(fromServlet, "X-Process-Id")).isNotBlank();
+    assertThat(activeProcessesEventually()).isZero();
   }
 
   @Test

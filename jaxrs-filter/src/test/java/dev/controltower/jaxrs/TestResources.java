@@ -36,7 +36,10 @@ final class TestResources {
   public static class Users {
     @GET
     @Path("{id: \\d+}")
-    public String get(@PathParam("id") String id, @Context HttpServletRequest request) {
+    public String get(@PathParam("id") String id, @QueryParam("llm") int llm, @Context HttpServletRequest request) {
+      for (int i = 0; i < llm; i++) {
+        process(request).recordLlmCall(1, 1);
+      }
       return "user " + id + " pid " + process(request).pid();
     }
 
@@ -159,6 +162,10 @@ final class TestResources {
     @Override
     protected void doGet(HttpServletRequest request, jakarta.servlet.http.HttpServletResponse response)
         throws java.io.IOException {
+      String llm = request.getParameter("llm");
+      for (int i = 0; llm != null && i < Integer.parseInt(llm); i++) {
+        process(request).recordLlmCall(1, 1);
+      }
       response.setContentType("text/plain");
       response.getWriter().write("legacy " + request.getPathInfo() + " pid " + process(request).pid());
     }
