@@ -95,7 +95,12 @@ import java.util.concurrent.ConcurrentMap;
  * }
  * }</pre>
  * A {@link QuotaExceededException} thrown by the resource (or passed to {@code AsyncResponse.resume})
- * becomes a 429 answer whose problem body names the violation, as the servlet filter sends it.
+ * becomes a 429 answer whose problem body names the violation, as the servlet filter sends it. To
+ * answer differently, register an {@code ExceptionMapper<QuotaExceededException>} with a priority below
+ * {@value #PRIORITY}: among mappers of one exception type, JAX-RS picks the lowest priority value.
+ * Unlike the servlet filter, which searches the cause chain, only a {@code QuotaExceededException}
+ * itself is mapped here; one wrapped in another exception reaches the application's or the runtime's
+ * mapper for that exception.
  *
  * <p><b>Release.</b> The pid is released in the response filter, which JAX-RS runs for every response:
  * normal, aborted, mapped from an exception (Jakarta REST 3.1+ maps every exception, by default to

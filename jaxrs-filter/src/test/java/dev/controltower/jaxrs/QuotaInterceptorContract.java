@@ -242,6 +242,19 @@ abstract class QuotaInterceptorContract {
   }
 
   @Test
+  void post_applicationMapperOfHigherPriority_replacesQuotaAnswer() throws Exception {
+    start(new TestApplication(Set.of(TestResources.CustomQuotaMapper.class),
+        Set.of(new QuotaInterceptor(limiter, tracker)), Map.of()));
+
+    HttpResponse<String> r = send("POST", "/api/annotated/llm?calls=2");
+
+    assertThat(r.statusCode()).isEqualTo(402);
+    assertThat(r.body()).isEqualTo("pay for max_llm_calls_exceeded");
+    assertThat(header(r, "X-Process-Id")).isNotBlank();
+    assertThat(activeProcessesEventually()).isZero();
+  }
+
+  @Test
   void post_withinQuota_returns200() throws Exception {
     startDefault();
 

@@ -195,6 +195,15 @@ final class TestResources {
     }
   }
 
+  /** An application's own answer to quota violations, preferred by its priority over the interceptor's. */
+  @Priority(QuotaInterceptor.PRIORITY - 1)
+  public static class CustomQuotaMapper implements ExceptionMapper<QuotaExceededException> {
+    @Override
+    public jakarta.ws.rs.core.Response toResponse(QuotaExceededException exception) {
+      return jakarta.ws.rs.core.Response.status(402).entity("pay for " + exception.violation().code()).build();
+    }
+  }
+
   /** Authenticates {@code X-Test-User} as the principal, at the authentication priority. */
   @Priority(Priorities.AUTHENTICATION)
   public static class HeaderAuthentication implements ContainerRequestFilter {
