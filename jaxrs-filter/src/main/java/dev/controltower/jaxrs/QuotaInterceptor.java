@@ -160,8 +160,10 @@ public class QuotaInterceptor
   }
 
   /**
-   * An interceptor with these instances and settings. The settings' rate limit and quota are the
-   * defaults of annotated endpoints; the limiter's own default config applies to unannotated ones.
+   * An interceptor with these instances and settings (identity rules, exclusions, headers). The
+   * settings' quota is every admitted request's quota, which {@link Quota} adjusts per method; the
+   * settings' rate limit fills the elements a {@link RateLimited} annotation leaves unset. Unannotated
+   * endpoints follow the limiter's own configuration.
    *
    * @throws NullPointerException if an argument is null
    */
@@ -259,7 +261,7 @@ public class QuotaInterceptor
       return;
     }
     MethodPolicy policy = policies.computeIfAbsent(new MethodKey(resourceClass, resourceMethod),
-        k -> MethodPolicy.of(k.resourceClass(), k.method(), g.settings().quota()));
+        k -> MethodPolicy.of(k.resourceClass(), k.method(), g.settings().rateLimit(), g.settings().quota()));
     String template = policy.rootTemplate() != null ? policy.rootTemplate() : matchedTemplate(resourceClass);
     String endpoint = RouteTemplate.endpoint(method, template);
     installLimits(g, endpoint, policy.limits());
