@@ -17,18 +17,20 @@ import java.lang.reflect.Method;
 record MethodPolicy(String rootTemplate, RateLimitConfig limits, ResourceQuota quota) {
 
   /**
-   * Reads the annotations of {@code method} as matched on {@code resourceClass}.
+   * Reads the annotations of {@code method} as matched on {@code resourceClass}; unset elements take
+   * the class annotation's value, else the base.
    *
    * @throws IllegalArgumentException naming the annotation, the element and the method when an element
    *     is below {@code -1}
    */
-  static MethodPolicy of(Class<?> resourceClass, Method method, ResourceQuota baseQuota) {
+  static MethodPolicy of(Class<?> resourceClass, Method method, RateLimitConfig baseLimits,
+      ResourceQuota baseQuota) {
     String where = resourceClass.getName() + "." + method.getName();
     RateLimited classLimits = resourceClass.getAnnotation(RateLimited.class);
     RateLimited methodLimits = onMethod(method, RateLimited.class);
     RateLimitConfig limits = null;
     if (classLimits != null || methodLimits != null) {
-      RateLimitConfig d = RateLimitConfig.defaults();
+      RateLimitConfig d = baseLimits;
       limits = new RateLimitConfig(
           pick(where, "@RateLimited.requestsPerMinute", methodLimits == null ? -1 : methodLimits.requestsPerMinute(),
               classLimits == null ? -1 : classLimits.requestsPerMinute(), d.requestsPerMinute()),

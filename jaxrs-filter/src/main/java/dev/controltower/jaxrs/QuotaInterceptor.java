@@ -95,7 +95,12 @@ import java.util.concurrent.ConcurrentMap;
  * }
  * }</pre>
  * A {@link QuotaExceededException} thrown by the resource (or passed to {@code AsyncResponse.resume})
- * becomes a 429 answer whose problem body names the violation, as the servlet filter sends it.
+ * becomes a 429 answer whose problem body names the violation, as the servlet filter sends it. To
+ * answer differently, register an {@code ExceptionMapper<QuotaExceededException>} with a priority below
+ * {@value #PRIORITY}: among mappers of one exception type, JAX-RS picks the lowest priority value.
+ * Unlike the servlet filter, which searches the cause chain, only a {@code QuotaExceededException}
+ * itself is mapped here; one wrapped in another exception reaches the application's or the runtime's
+ * mapper for that exception.
  *
  * <p><b>Release.</b> The pid is released in the response filter, which JAX-RS runs for every response:
  * normal, aborted, mapped from an exception (Jakarta REST 3.1+ maps every exception, by default to
@@ -119,6 +124,8 @@ public class QuotaInterceptor
   /** The request property holding this request's admission, for the response filter. */
   private static final String ADMISSION = "dev.controltower.jaxrs.admission";
   private static final String REQUEST_ID_HEADER = "X-Request-Id";
+  /** The problem media type with the charset the servlet filter sends, so both answer alike. */
+  private static final MediaType PROBLEM_TYPE = MediaType.valueOf(ProblemResponse.CONTENT_TYPE).withCharset("utf-8");
 
   @Context
   private ResourceInfo resourceInfo;
@@ -153,8 +160,10 @@ public class QuotaInterceptor
   }
 
   /**
-   * An interceptor with these instances and settings. The settings' rate limit and quota are the
-   * defaults of annotated endpoints; the limiter's own default config applies to unannotated ones.
+   * An interceptor with these instances and settings (identity rules, exclusions, headers). The
+   * settings' quota is every admitted request's quota, which {@link Quota} adjusts per method; the
+   * settings' rate limit fills the elements a {@link RateLimited} annotation leaves unset. Unannotated
+   * endpoints follow the limiter's own configuration.
    *
    * @throws NullPointerException if an argument is null
    */
@@ -252,7 +261,7 @@ public class QuotaInterceptor
       return;
     }
     MethodPolicy policy = policies.computeIfAbsent(new MethodKey(resourceClass, resourceMethod),
-        k -> MethodPolicy.of(k.resourceClass(), k.method(), g.settings().quota()));
+        k -> MethodPolicy.of(k.resourceClass(), k.method(), g.settings().rateLimit(), g.settings().quota()));
     String template = policy.rootTemplate() != null ? policy.rootTemplate() : matchedTemplate(resourceClass);
     String endpoint = RouteTemplate.endpoint(method, template);
     installLimits(g, endpoint, policy.limits());
@@ -347,7 +356,7 @@ public class QuotaInterceptor
     for (HeaderField f : problem.headers()) {
       out.putSingle(f.name(), f.value());
     }
-    response.setEntity(problem.body(), new Annotation[0], MediaType.valueOf(ProblemResponse.CONTENT_TYPE));
+    response.setEntity(problem.body(), new Annotation[0], PROBLEM_TYPE);
   }
 
   /**
@@ -364,7 +373,7 @@ public class QuotaInterceptor
     for (HeaderField f : problem.headers()) {
       r.header(f.name(), f.value());
     }
-    return r.entity(problem.body()).type(ProblemResponse.CONTENT_TYPE).build();
+    return r.entity(problem.body()).type(PROBLEM_TYPE).build();
   }
 
   /** A resource method as matched on a resource class (an inherited method may serve several). */

@@ -17,9 +17,9 @@ import java.lang.annotation.Target;
  * replaces them.
  *
  * <p><b>Unset elements</b> ({@code -1}, the default) take the value of the class annotation if there is
- * one, else of {@link dev.controltower.resources.RateLimitConfig#defaults()} (60 per minute, 1,000 per
- * hour, 10,000 per day, no burst window), as {@code RateLimitConfig.builder()} does. {@code 0} disables
- * a window.
+ * one, else the interceptor's settings: the {@code controltower.requests-per-minute} (...) properties,
+ * or {@link dev.controltower.resources.RateLimitConfig#defaults()} (60 per minute, 1,000 per hour,
+ * 10,000 per day, no burst window) when none is given. {@code 0} disables a window.
  *
  * <p><b>Method over class.</b> An element set on the method wins over the same element on the class;
  * the other elements are inherited from the class annotation:

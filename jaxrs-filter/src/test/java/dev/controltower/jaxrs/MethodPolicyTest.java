@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 
 class MethodPolicyTest {
 
+  private static final RateLimitConfig LIMITS = RateLimitConfig.builder().requestsPerHour(500).build();
   private static final ResourceQuota BASE = ResourceQuota.builder().maxLlmCalls(7).timeoutSeconds(100).build();
 
   @Path("/plain")
@@ -39,6 +40,15 @@ class MethodPolicyTest {
     }
   }
 
+  @Path("/method-only")
+  static class MethodOnly {
+    @GET
+    @RateLimited(requestsPerMinute = 4)
+    public String get() {
+      return "";
+    }
+  }
+
   @Path("/bad")
   static class Bad {
     @GET
@@ -50,7 +60,7 @@ class MethodPolicyTest {
 
   @Test
   void of_noAnnotations_noLimitsAndBaseQuota() throws Exception {
-    MethodPolicy p = MethodPolicy.of(Plain.class, Plain.class.getMethod("get"), BASE);
+    MethodPolicy p = MethodPolicy.of(Plain.class, Plain.class.getMethod("get"), LIMITS, BASE);
 
     assertThat(p.rootTemplate()).isEqualTo("/plain");
     assertThat(p.limits()).isNull();
@@ -58,25 +68,34 @@ class MethodPolicyTest {
   }
 
   @Test
-  void of_classAnnotationsOnly_unsetElementsTakeDefaultsAndBase() throws Exception {
-    MethodPolicy p = MethodPolicy.of(Annotated.class, Annotated.class.getMethod("inherits"), BASE);
+  void of_classAnnotationsOnly_unsetElementsTakeBase() throws Exception {
+    MethodPolicy p = MethodPolicy.of(Annotated.class, Annotated.class.getMethod("inherits"), LIMITS, BASE);
 
-    assertThat(p.limits()).isEqualTo(RateLimitConfig.builder().requestsPerMinute(30).requestsPerHour(300).build());
+    assertThat(p.limits()).isEqualTo(LIMITS.toBuilder().requestsPerMinute(30).requestsPerHour(300).build());
     assertThat(p.quota()).isEqualTo(BASE.toBuilder().maxLlmCalls(5).timeoutSeconds(60).build());
   }
 
   @Test
   void of_methodAnnotation_overridesClassElementByElement() throws Exception {
-    MethodPolicy p = MethodPolicy.of(Annotated.class, Annotated.class.getMethod("overrides"), BASE);
+    MethodPolicy p = MethodPolicy.of(Annotated.class, Annotated.class.getMethod("overrides"), LIMITS, BASE);
 
     assertThat(p.rootTemplate()).isEqualTo("/annotated/x");
-    assertThat(p.limits()).isEqualTo(RateLimitConfig.builder().requestsPerMinute(2).requestsPerHour(300).build());
+    assertThat(p.limits()).isEqualTo(LIMITS.toBuilder().requestsPerMinute(2).requestsPerHour(300).build());
     assertThat(p.quota()).isEqualTo(BASE.toBuilder().maxLlmCalls(1).maxToolCalls(3).timeoutSeconds(60).build());
   }
 
   @Test
+  void of_methodAnnotationOnly_unsetElementsTakeBaseLimits() throws Exception {
+    MethodPolicy p = MethodPolicy.of(MethodOnly.class, MethodOnly.class.getMethod("get"), LIMITS, BASE);
+
+    assertThat(p.limits()).isEqualTo(LIMITS.toBuilder().requestsPerMinute(4).build());
+    assertThat(p.limits().requestsPerHour()).isEqualTo(500);
+    assertThat(p.quota()).isEqualTo(BASE);
+  }
+
+  @Test
   void of_elementBelowMinusOne_throwsNamingElementAndMethod() {
-    assertThatThrownBy(() -> MethodPolicy.of(Bad.class, Bad.class.getMethod("get"), BASE))
+    assertThatThrownBy(() -> MethodPolicy.of(Bad.class, Bad.class.getMethod("get"), LIMITS, BASE))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("@RateLimited.requestsPerMinute on " + Bad.class.getName()
             + ".get must be >= 0, or -1 for unset, but was -2");

@@ -242,6 +242,19 @@ abstract class QuotaInterceptorContract {
   }
 
   @Test
+  void post_applicationMapperOfHigherPriority_replacesQuotaAnswer() throws Exception {
+    start(new TestApplication(Set.of(TestResources.CustomQuotaMapper.class),
+        Set.of(new QuotaInterceptor(limiter, tracker)), Map.of()));
+
+    HttpResponse<String> r = send("POST", "/api/annotated/llm?calls=2");
+
+    assertThat(r.statusCode()).isEqualTo(402);
+    assertThat(r.body()).isEqualTo("pay for max_llm_calls_exceeded");
+    assertThat(header(r, "X-Process-Id")).isNotBlank();
+    assertThat(activeProcessesEventually()).isZero();
+  }
+
+  @Test
   void post_withinQuota_returns200() throws Exception {
     startDefault();
 
@@ -495,6 +508,8 @@ abstract class QuotaInterceptorContract {
       assertThat(header(fromResource, name)).as(name).isEqualTo(header(fromServlet, name)).isNotNull();
     }
     assertThat(mediaType(fromResource)).isEqualTo(mediaType(fromServlet)).isEqualTo("application/problem+json");
+    assertThat(header(fromResource, "Content-Type").replace(" ", ""))
+        .isEqualToIgnoringCase(header(fromServlet, "Content-Type").replace(" ", ""));
   }
 
   @Test
@@ -510,6 +525,26 @@ abstract class QuotaInterceptorContract {
     }
     assertThat(header(fromResource, "X-Process-Id")).isNotBlank();
     assertThat(header(fromServlet, "X-Process-Id")).isNotBlank();
+  }
+
+  @Test
+  void sharedWebapp_quotaViolations_identicalOnTheWire() throws Exception {
+    startSharedWebapp();
+
+    HttpResponse<String> fromServlet = get("/users/1?llm=11");
+    HttpResponse<String> fromResource = get("/api/users/1?llm=11");
+
+    assertThat(fromResource.statusCode()).isEqualTo(fromServlet.statusCode()).isEqualTo(429);
+    assertThat(fromResource.body()).isEqualTo(fromServlet.body()).contains("\"reason\":\"max_llm_calls_exceeded\"");
+    for (String name : new String[] {"RateLimit-Policy", "Cache-Control", "Content-Type"}) {
+      assertThat(header(fromResource, name).replace(" ", "")).as(name)
+          .isEqualToIgnoringCase(header(fromServlet, name).replace(" ", ""));
+    }
+    assertThat(header(fromServlet, "RateLimit")).isEqualTo("\"minute\";r=2;t=62");
+    assertThat(header(fromResource, "RateLimit")).isEqualTo("\"minute\";r=1;t=62");
+    assertThat(header(fromResource, "X-Process-Id")).isNotBlank();
+    assertThat(header(fromServlet, "X-Process-Id")).isNotBlank();
+    assertThat(activeProcessesEventually()).isZero();
   }
 
   @Test

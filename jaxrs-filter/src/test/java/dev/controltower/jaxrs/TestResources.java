@@ -36,7 +36,10 @@ final class TestResources {
   public static class Users {
     @GET
     @Path("{id: \\d+}")
-    public String get(@PathParam("id") String id, @Context HttpServletRequest request) {
+    public String get(@PathParam("id") String id, @QueryParam("llm") int llm, @Context HttpServletRequest request) {
+      for (int i = 0; i < llm; i++) {
+        process(request).recordLlmCall(1, 1);
+      }
       return "user " + id + " pid " + process(request).pid();
     }
 
@@ -159,6 +162,10 @@ final class TestResources {
     @Override
     protected void doGet(HttpServletRequest request, jakarta.servlet.http.HttpServletResponse response)
         throws java.io.IOException {
+      String llm = request.getParameter("llm");
+      for (int i = 0; llm != null && i < Integer.parseInt(llm); i++) {
+        process(request).recordLlmCall(1, 1);
+      }
       response.setContentType("text/plain");
       response.getWriter().write("legacy " + request.getPathInfo() + " pid " + process(request).pid());
     }
@@ -185,6 +192,15 @@ final class TestResources {
       if (request.getHeaderString("X-Fail-Response") != null) {
         throw new IllegalStateException("response filter failed");
       }
+    }
+  }
+
+  /** An application's own answer to quota violations, preferred by its priority over the interceptor's. */
+  @Priority(QuotaInterceptor.PRIORITY - 1)
+  public static class CustomQuotaMapper implements ExceptionMapper<QuotaExceededException> {
+    @Override
+    public jakarta.ws.rs.core.Response toResponse(QuotaExceededException exception) {
+      return jakarta.ws.rs.core.Response.status(402).entity("pay for " + exception.violation().code()).build();
     }
   }
 
