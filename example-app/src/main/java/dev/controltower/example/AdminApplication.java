@@ -12,6 +12,7 @@ import java.security.MessageDigest;
 import java.util.Map;
 import org.glassfish.jersey.jackson.JacksonFeature;
 import org.glassfish.jersey.server.ResourceConfig;
+import org.glassfish.jersey.server.ServerProperties;
 
 /**
  * The admin JSON API, a Jersey application of its own (mounted at {@code /admin/api/*}) so that the
@@ -26,8 +27,9 @@ public final class AdminApplication extends ResourceConfig {
    * @param adminToken the token every call must carry
    */
   public AdminApplication(RateLimiter limiter, ResourceTracker tracker, String adminToken) {
+    property(ServerProperties.WADL_FEATURE_DISABLE, true);
     register(JacksonFeature.class);
-    register(new AdminResource(limiter, tracker));
+    registerInstances(new AdminResource(limiter, tracker));
     register(new TokenCheck(adminToken));
   }
 

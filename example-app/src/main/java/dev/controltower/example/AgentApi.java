@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.glassfish.jersey.jackson.JacksonFeature;
 import org.glassfish.jersey.server.ResourceConfig;
+import org.glassfish.jersey.server.ServerProperties;
 
 /**
  * The JAX-RS half of the demo, mounted at {@code /v1/*}: one {@link QuotaInterceptor}, sharing the
@@ -34,9 +35,10 @@ public final class AgentApi extends ResourceConfig {
    * @param config the app's settings
    */
   public AgentApi(RateLimiter limiter, ResourceTracker tracker, AppConfig config) {
+    property(ServerProperties.WADL_FEATURE_DISABLE, true);
     register(JacksonFeature.class);
     register(new QuotaInterceptor(limiter, tracker));
-    register(new Agents(new FakeAgent(config.llmLatencyMillis())));
+    registerInstances(new Agents(new FakeAgent(config.llmLatencyMillis())));
     register(Users.class);
   }
 

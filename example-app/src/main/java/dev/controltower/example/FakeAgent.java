@@ -50,7 +50,16 @@ final class FakeAgent {
     summary.put("task", task);
     summary.put("steps", steps);
     summary.put("pid", process.pid());
-    summary.put("usage", process.usage().orElse(null));
+    process.usage().ifPresent(u -> {
+      Map<String, Object> usage = new LinkedHashMap<>();
+      usage.put("llm_calls", u.llmCalls());
+      usage.put("tool_calls", u.toolCalls());
+      usage.put("iterations", u.iterations());
+      usage.put("tokens_in", u.tokensIn());
+      usage.put("tokens_out", u.tokensOut());
+      usage.put("elapsed_seconds", u.elapsedSeconds());
+      summary.put("usage", usage);
+    });
     summary.put("transcript", transcript);
     return summary;
   }

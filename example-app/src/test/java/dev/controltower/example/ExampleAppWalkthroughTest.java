@@ -89,7 +89,7 @@ class ExampleAppWalkthroughTest {
     HttpResponse<String> fine = send("POST", "/api/agent/run?steps=5", null, null);
     assertThat(fine.statusCode()).isEqualTo(200);
     JsonNode summary = json.readTree(fine.body());
-    assertThat(summary.at("/usage/llmCalls").asInt()).isEqualTo(5);
+    assertThat(summary.at("/usage/llm_calls").asInt()).isEqualTo(5);
     assertThat(fine.headers().firstValue("X-Process-Id")).hasValue(summary.get("pid").asText());
 
     JsonNode system = admin("GET", "system", null);
@@ -155,7 +155,7 @@ class ExampleAppWalkthroughTest {
 
     HttpResponse<String> finished = run.get(30, TimeUnit.SECONDS);
     assertThat(finished.statusCode()).as(finished.body()).isEqualTo(200);
-    assertThat(json.readTree(finished.body()).at("/usage/llmCalls").asInt()).isEqualTo(15);
+    assertThat(json.readTree(finished.body()).at("/usage/llm_calls").asInt()).isEqualTo(15);
   }
 
   @Test
