@@ -141,7 +141,8 @@ public final class RateLimitFilter implements Filter {
         && context.getAttribute(HttpAttributes.RESOURCE_TRACKER) instanceof ResourceTracker t) {
       tracker = t;
     }
-    if (limiter == null) {
+    boolean builtHere = limiter == null;
+    if (builtHere) {
       limiter = RateLimiter.create(settings.rateLimit());
     } else {
       List<String> ignored = RATE_PARAMETERS.stream().filter(params::containsKey).toList();
@@ -163,7 +164,8 @@ public final class RateLimitFilter implements Filter {
       }
     }
     gate = RequestGate.builder().settings(settings).rateLimiter(limiter).resourceTracker(tracker).build();
-    LOG.info("RateLimitFilter {} ready: {}, endpoints {}", config.getFilterName(), settings.rateLimit(),
+    LOG.info("RateLimitFilter {} ready: {}, endpoints {}", config.getFilterName(),
+        builtHere ? "limits " + settings.rateLimit() : "a limiter built elsewhere, with its own limits",
         settings.endpointPatterns());
   }
 
