@@ -1,7 +1,5 @@
 package dev.controltower.example;
 
-import dev.controltower.resources.RateLimiter;
-import dev.controltower.resources.ResourceTracker;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerRequestFilter;
 import jakarta.ws.rs.core.HttpHeaders;
@@ -22,14 +20,14 @@ import org.glassfish.jersey.server.ServerProperties;
 public final class AdminApplication extends ResourceConfig {
 
   /**
-   * @param limiter the shared limiter
-   * @param tracker the shared tracker
+   * The admin application; its resource finds the shared limiter and tracker in the servlet context.
+   *
    * @param adminToken the token every call must carry
    */
-  public AdminApplication(RateLimiter limiter, ResourceTracker tracker, String adminToken) {
+  public AdminApplication(String adminToken) {
     property(ServerProperties.WADL_FEATURE_DISABLE, true);
     register(JacksonFeature.class);
-    registerInstances(new AdminResource(limiter, tracker));
+    register(AdminResource.class);
     register(new TokenCheck(adminToken));
   }
 

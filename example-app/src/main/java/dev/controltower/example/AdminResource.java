@@ -15,7 +15,10 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.Consumes;
+import jakarta.servlet.ServletContext;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import dev.controltower.http.HttpAttributes;
 import jakarta.ws.rs.core.Response;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -36,9 +39,15 @@ public final class AdminResource {
   private final RateLimiter limiter;
   private final ResourceTracker tracker;
 
-  AdminResource(RateLimiter limiter, ResourceTracker tracker) {
-    this.limiter = limiter;
-    this.tracker = tracker;
+  /**
+   * Jersey creates one per request; the shared instances come from the servlet context, where
+   * {@link ExampleApp} put them.
+   *
+   * @param context the webapp's servlet context
+   */
+  public AdminResource(@Context ServletContext context) {
+    this.limiter = (RateLimiter) context.getAttribute(HttpAttributes.RATE_LIMITER);
+    this.tracker = (ResourceTracker) context.getAttribute(HttpAttributes.RESOURCE_TRACKER);
   }
 
   /** System-wide totals. */

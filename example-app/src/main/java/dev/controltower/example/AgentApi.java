@@ -6,6 +6,7 @@ import dev.controltower.jaxrs.QuotaInterceptor;
 import dev.controltower.jaxrs.RateLimited;
 import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceTracker;
+import jakarta.servlet.ServletContext;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -32,13 +33,12 @@ public final class AgentApi extends ResourceConfig {
   /**
    * @param limiter the shared limiter
    * @param tracker the shared tracker
-   * @param config the app's settings
    */
-  public AgentApi(RateLimiter limiter, ResourceTracker tracker, AppConfig config) {
+  public AgentApi(RateLimiter limiter, ResourceTracker tracker) {
     property(ServerProperties.WADL_FEATURE_DISABLE, true);
     register(JacksonFeature.class);
     register(new QuotaInterceptor(limiter, tracker));
-    registerInstances(new Agents(new FakeAgent(config.llmLatencyMillis())));
+    register(Agents.class);
     register(Users.class);
   }
 
@@ -67,8 +67,14 @@ public final class AgentApi extends ResourceConfig {
   public static final class Agents {
     private final FakeAgent agent;
 
-    Agents(FakeAgent agent) {
-      this.agent = agent;
+    /**
+     * Jersey creates one per request, with the app's settings from the servlet context.
+     *
+     * @param context the webapp's servlet context
+     */
+    public Agents(@Context ServletContext context) {
+      AppConfig config = (AppConfig) context.getAttribute(ExampleApp.CONFIG_ATTRIBUTE);
+      this.agent = new FakeAgent(config == null ? 0 : config.llmLatencyMillis());
     }
 
     /** Runs the agent named in the path. */

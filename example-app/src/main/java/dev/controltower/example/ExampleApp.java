@@ -73,9 +73,9 @@ public final class ExampleApp {
     webapp.setAttribute(HttpAttributes.RATE_LIMITER, limiter);
     webapp.setAttribute(HttpAttributes.RESOURCE_TRACKER, tracker);
     webapp.setAttribute(CONFIG_ATTRIBUTE, config);
-    webapp.addServlet(new ServletHolder("agent-api", new ServletContainer(new AgentApi(limiter, tracker, config))), "/v1/*");
+    webapp.addServlet(new ServletHolder("agent-api", new ServletContainer(new AgentApi(limiter, tracker))), "/v1/*");
     webapp.addServlet(new ServletHolder("admin-api",
-        new ServletContainer(new AdminApplication(limiter, tracker, config.adminToken()))), "/admin/api/*");
+        new ServletContainer(new AdminApplication(config.adminToken()))), "/admin/api/*");
 
     GracefulHandler graceful = new GracefulHandler(webapp);
     server.setHandler(graceful);

@@ -23,8 +23,9 @@ import org.junit.jupiter.api.Test;
  * live figures, and saves a screenshot as {@code target/dashboard.png}.
  *
  * <p>Needs {@code chromium} (Debian's package; {@code .ci/run} installs it). Without it the test is
- * skipped, unless the system property {@code controltower.requireBrowser} is true, as in CI, where a
- * missing browser is a failure.
+ * skipped, unless the environment variable {@code CONTROLTOWER_REQUIRE_BROWSER} is {@code 1} (or the
+ * system property {@code controltower.requireBrowser} is true), as in CI, where a missing browser is a
+ * failure.
  */
 class DashboardBrowserTest {
   static final String TOKEN = "dashboard-token-0123456789";
@@ -88,8 +89,8 @@ class DashboardBrowserTest {
   void dashboard_whileTrafficRuns_showsLiveUsageAndProcesses() throws Exception {
     Path browser = chromium();
     if (browser == null) {
-      if (Boolean.getBoolean("controltower.requireBrowser")) {
-        throw new AssertionError("chromium is required (controltower.requireBrowser=true) but not installed");
+      if (Boolean.getBoolean("controltower.requireBrowser") || "1".equals(System.getenv("CONTROLTOWER_REQUIRE_BROWSER"))) {
+        throw new AssertionError("chromium is required (CONTROLTOWER_REQUIRE_BROWSER=1) but not installed");
       }
       assumeTrue(false, "chromium is not installed; .ci/run installs it");
     }
