@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The in-process {@link RateLimiter}: window state per (user, endpoint) pair in a Caffeine cache,
@@ -31,6 +32,13 @@ import java.util.concurrent.TimeUnit;
  * checks on one pair are serialized and checks on different pairs never contend. A state removed from
  * the cache (evicted, expired, reset, cleaned up) is marked retired under its lock, and a check that
  * finds its state retired looks the pair up again, so no admission is ever counted in a dead state.
+ *
+ * <p>Flood resistance: when the size bound evicts a pair that is at its limit in some window, the pair
+ * is parked in a small reserve (1/16 of {@code maximumKeys}, taken out of the bound, so the total stays
+ * within it) and brought back on its next check. A client that invents keys to push its own exhausted
+ * pair out of the cache therefore finds it again; to evict it from the reserve it would have to exhaust
+ * thousands of other pairs first. Pairs below their limit can lose their counts under such a flood:
+ * that is the price of bounded memory, and it cannot lift anyone above a limit they had reached.
  */
 public final class LocalRateLimiter implements RateLimiter {
   private static final LimitType[] CHECK_ORDER = LimitType.values();
@@ -38,7 +46,10 @@ public final class LocalRateLimiter implements RateLimiter {
   private final InstantSource clock;
   private final WindowState.Geometry geometry;
   private final Cache<WindowKey, WindowState> windows;
+  /** Pairs at their limit that the size bound pushed out of {@link #windows}; see the class comment. */
+  private final Cache<WindowKey, WindowState> parked;
   private final Policy.VarExpiration<WindowKey, WindowState> expiration;
+  private final AtomicLong expiredEvictions = new AtomicLong();
   private final Map<String, RateLimitConfig> userConfigs = new ConcurrentHashMap<>();
   private final Map<String, RateLimitConfig> endpointConfigs = new ConcurrentHashMap<>();
   private volatile RateLimitConfig defaultConfig;
@@ -55,19 +66,65 @@ public final class LocalRateLimiter implements RateLimiter {
     this.defaultConfig = Objects.requireNonNull(defaultConfig, "defaultConfig must not be null");
     this.clock = Objects.requireNonNull(clock, "clock must not be null");
     this.geometry = new WindowState.Geometry(bucketCount);
-    this.windows = Caffeine.newBuilder()
-        .maximumSize(maximumKeys)
+    long reserve = maximumKeys / 16;
+    this.parked = Caffeine.newBuilder()
+        .maximumSize(reserve)
         .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
         .expireAfter(new IdleExpiry())
-        .evictionListener((WindowKey key, WindowState state, RemovalCause cause) -> {
-          if (state != null) {
-            synchronized (state) {
-              state.retired = true;
-            }
-          }
-        })
+        .build();
+    this.windows = Caffeine.newBuilder()
+        .maximumSize(maximumKeys - reserve)
+        .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
+        .expireAfter(new IdleExpiry())
+        .evictionListener(this::onEviction)
         .build();
     this.expiration = windows.policy().expireVariably().orElseThrow();
+  }
+
+  /**
+   * Runs inside the cache's eviction, under its lock for the key: retires the state, and parks it if
+   * the size bound evicted it while it was at its limit.
+   */
+  private void onEviction(WindowKey key, WindowState state, RemovalCause cause) {
+    if (state == null) {
+      return;
+    }
+    if (cause == RemovalCause.EXPIRED) {
+      expiredEvictions.incrementAndGet();
+    }
+    boolean park;
+    synchronized (state) {
+      state.retired = true;
+      park = cause == RemovalCause.SIZE && state.isAtLimit(clock.millis(), getConfig(key.user, key.endpoint));
+    }
+    if (park) {
+      parked.put(key, state);
+    }
+  }
+
+  /** The pair's state for a new admission: the live one, a parked one brought back, or a fresh one. */
+  private WindowState stateFor(WindowKey key, RateLimitConfig config) {
+    WindowState state = windows.getIfPresent(key);
+    if (state != null) {
+      return state;
+    }
+    long retain = retainMillis(config);
+    return windows.get(key, k -> {
+      WindowState back = parked.asMap().remove(k);
+      if (back == null) {
+        return new WindowState(geometry, retain);
+      }
+      synchronized (back) {
+        back.retired = false;
+      }
+      return back;
+    });
+  }
+
+  /** The pair's state for reading, live or parked, or null; creates nothing. */
+  private WindowState peek(WindowKey key) {
+    WindowState state = windows.getIfPresent(key);
+    return state != null ? state : parked.getIfPresent(key);
   }
 
   /** Keeps a pair for its longest enabled window plus one bucket after its last use. */
@@ -149,7 +206,7 @@ public final class LocalRateLimiter implements RateLimiter {
     WindowKey key = new WindowKey(userId, endpoint);
     long now = clock.millis();
     if (!record) {
-      WindowState state = windows.getIfPresent(key);
+      WindowState state = peek(key);
       if (state == null) {
         return freshDryRun(config);
       }
@@ -158,11 +215,7 @@ public final class LocalRateLimiter implements RateLimiter {
       }
     }
     while (true) {
-      WindowState state = windows.getIfPresent(key);
-      if (state == null) {
-        long retain = retainMillis(config);
-        state = windows.get(key, k -> new WindowState(geometry, retain));
-      }
+      WindowState state = stateFor(key, config);
       long extendTo = 0;
       RateLimitDecision decision;
       synchronized (state) {
@@ -203,9 +256,6 @@ public final class LocalRateLimiter implements RateLimiter {
   /** Checks every enabled window at one instant and, if all have room and {@code record}, counts. */
   private RateLimitDecision evaluate(WindowState state, RateLimitConfig config, long now, boolean record,
       boolean full) {
-    if (config.burstSize() > 0 && record) {
-      state.enableBurst();
-    }
     state.advance(now);
     LimitType refusing = null;
     long refusingWait = -1;
@@ -232,7 +282,7 @@ public final class LocalRateLimiter implements RateLimiter {
       return new RateLimitDecision(result, config, refusing, Math.max(1, ceilSeconds(refusingWait)));
     }
     if (record) {
-      state.record();
+      state.record(config);
     }
     long remaining = Long.MAX_VALUE;
     long current = 0;
@@ -257,6 +307,16 @@ public final class LocalRateLimiter implements RateLimiter {
     return new RateLimitDecision(result, config, binding, reset);
   }
 
+  private static int enabledWindows(RateLimitConfig config) {
+    int n = 0;
+    for (LimitType type : CHECK_ORDER) {
+      if (config.limitFor(type) > 0) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   private static long ceilSeconds(long millis) {
     return (millis + 999) / 1000;
   }
@@ -265,7 +325,7 @@ public final class LocalRateLimiter implements RateLimiter {
   public Map<LimitType, WindowUsage> getUsage(String userId, String endpoint) {
     RateLimitConfig config = getConfig(userId, endpoint);
     long now = clock.millis();
-    WindowState state = windows.getIfPresent(new WindowKey(userId, endpoint));
+    WindowState state = peek(new WindowKey(userId, endpoint));
     Map<LimitType, WindowUsage> usage = new EnumMap<>(LimitType.class);
     for (LimitType type : CHECK_ORDER) {
       if (type == LimitType.BURST && config.burstSize() == 0) {
@@ -289,43 +349,53 @@ public final class LocalRateLimiter implements RateLimiter {
   @Override
   public int resetUser(String userId) {
     Objects.requireNonNull(userId, "userId must not be null");
-    List<WindowKey> keys = new ArrayList<>();
-    for (WindowKey key : windows.asMap().keySet()) {
-      if (key.user.equals(userId)) {
-        keys.add(key);
+    int cleared = 0;
+    for (Cache<WindowKey, WindowState> store : List.of(windows, parked)) {
+      List<WindowKey> keys = new ArrayList<>();
+      for (WindowKey key : store.asMap().keySet()) {
+        if (key.user.equals(userId)) {
+          keys.add(key);
+        }
+      }
+      for (WindowKey key : keys) {
+        if (store.asMap().computeIfPresent(key, (k, state) -> {
+          synchronized (state) {
+            state.retired = true;
+          }
+          return null;
+        }) == null && store == windows) {
+          cleared += enabledWindows(getConfig(key.user, key.endpoint));
+        }
       }
     }
-    int[] cleared = {0};
-    for (WindowKey key : keys) {
-      windows.asMap().computeIfPresent(key, (k, state) -> {
-        synchronized (state) {
-          state.retired = true;
-          cleared[0] += state.windowCount();
-        }
-        return null;
-      });
-    }
-    return cleared[0];
+    return cleared;
   }
 
   @Override
   public int cleanupExpired() {
     long now = clock.millis();
-    int[] removed = {0};
-    for (WindowKey key : new ArrayList<>(windows.asMap().keySet())) {
-      windows.asMap().computeIfPresent(key, (k, state) -> {
-        synchronized (state) {
-          if (!state.isQuiet(now, getConfig(k.user, k.endpoint))) {
-            return state;
-          }
-          state.retired = true;
-          removed[0]++;
-          return null;
-        }
-      });
-    }
+    long expiredBefore = expiredEvictions.get();
+    // Pairs past their expiry time are dropped (and counted by the eviction listener) first.
     windows.cleanUp();
-    return removed[0];
+    int removed = 0;
+    for (Cache<WindowKey, WindowState> store : List.of(windows, parked)) {
+      int[] quiet = {0};
+      for (WindowKey key : new ArrayList<>(store.asMap().keySet())) {
+        store.asMap().computeIfPresent(key, (k, state) -> {
+          synchronized (state) {
+            if (!state.isQuiet(now, getConfig(k.user, k.endpoint))) {
+              return state;
+            }
+            state.retired = true;
+            quiet[0]++;
+            return null;
+          }
+        });
+      }
+      removed += quiet[0];
+      store.cleanUp();
+    }
+    return removed + (int) Math.min(Integer.MAX_VALUE, expiredEvictions.get() - expiredBefore);
   }
 
   @Override
@@ -334,22 +404,25 @@ public final class LocalRateLimiter implements RateLimiter {
       throw new IllegalArgumentException("max must be >= 0 but was " + max);
     }
     List<RateLimitKey> keys = new ArrayList<>(Math.min(max, 1024));
-    for (WindowKey key : windows.asMap().keySet()) {
-      if (keys.size() >= max) {
-        break;
+    for (Cache<WindowKey, WindowState> store : List.of(windows, parked)) {
+      for (WindowKey key : store.asMap().keySet()) {
+        if (keys.size() >= max) {
+          return Collections.unmodifiableList(keys);
+        }
+        keys.add(new RateLimitKey(key.user, key.endpoint));
       }
-      keys.add(new RateLimitKey(key.user, key.endpoint));
     }
     return Collections.unmodifiableList(keys);
   }
 
   @Override
   public long trackedKeys() {
-    return windows.estimatedSize();
+    return windows.estimatedSize() + parked.estimatedSize();
   }
 
   @Override
   public void cleanUp() {
     windows.cleanUp();
+    parked.cleanUp();
   }
 }

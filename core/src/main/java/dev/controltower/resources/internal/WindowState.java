@@ -1,6 +1,7 @@
 package dev.controltower.resources.internal;
 
 import dev.controltower.resources.LimitType;
+import dev.controltower.resources.RateLimitConfig;
 
 /*
  * The sliding window, as counted here.
@@ -29,8 +30,9 @@ import dev.controltower.resources.LimitType;
  * timestamp, the latest time the pair was touched, serves every window: a window's newest live bucket is
  * that time's bucket. If the clock moves back, the pair keeps counting at its latest time, so buckets
  * "from the future" stay counted and nothing is forgotten; waits are still measured from the real now.
- * Minute, hour and day are always counted (so enabling a window later sees the real history); the burst
- * ring exists only once a burst limit has applied to the pair.
+ * Only enabled windows count a request, so a disabled window reports 0 and no count can pass its
+ * window's limit (no int overflow, whatever the traffic). The burst ring exists only once a burst limit
+ * has applied to the pair.
  */
 
 /**
@@ -129,25 +131,23 @@ final class WindowState {
     return ring == null ? 0 : ring[baseOf(type)];
   }
 
-  /** Makes sure the burst window is counted from now on. */
-  void enableBurst() {
-    if (burst == null) {
-      burst = new int[geometry.stride];
-    }
-  }
-
-  boolean hasBurst() {
-    return burst != null;
-  }
-
-  /** Counts one request at the pair's current time in every window it holds. */
-  void record() {
+  /** Counts one request at the pair's current time in every window that {@code config} enables. */
+  void record(RateLimitConfig config) {
     long at = latest;
-    add(rings, MINUTE * geometry.stride, LimitType.MINUTE, at);
-    add(rings, HOUR * geometry.stride, LimitType.HOUR, at);
-    add(rings, DAY * geometry.stride, LimitType.DAY, at);
-    if (burst != null) {
+    if (config.burstSize() > 0) {
+      if (burst == null) {
+        burst = new int[geometry.stride];
+      }
       add(burst, 0, LimitType.BURST, at);
+    }
+    if (config.requestsPerMinute() > 0) {
+      add(rings, MINUTE * geometry.stride, LimitType.MINUTE, at);
+    }
+    if (config.requestsPerHour() > 0) {
+      add(rings, HOUR * geometry.stride, LimitType.HOUR, at);
+    }
+    if (config.requestsPerDay() > 0) {
+      add(rings, DAY * geometry.stride, LimitType.DAY, at);
     }
   }
 
@@ -193,7 +193,7 @@ final class WindowState {
    * to it). Counts kept in disabled windows do not keep a pair alive, just as they do not extend its
    * expiry.
    */
-  boolean isQuiet(long now, dev.controltower.resources.RateLimitConfig config) {
+  boolean isQuiet(long now, RateLimitConfig config) {
     advance(now);
     for (LimitType type : LimitType.values()) {
       if (config.limitFor(type) > 0 && count(type) > 0) {
@@ -203,9 +203,16 @@ final class WindowState {
     return true;
   }
 
-  /** How many windows this pair holds: three, or four with a burst window. */
-  int windowCount() {
-    return burst == null ? 3 : 4;
+  /** Whether some window that {@code config} enables is full at {@code now} (after advancing to it). */
+  boolean isAtLimit(long now, RateLimitConfig config) {
+    advance(now);
+    for (LimitType type : LimitType.values()) {
+      int limit = config.limitFor(type);
+      if (limit > 0 && count(type) >= limit) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private int[] ringOf(LimitType type) {
