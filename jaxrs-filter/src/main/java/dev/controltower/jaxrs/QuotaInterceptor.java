@@ -13,6 +13,7 @@ import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceQuota;
 import dev.controltower.resources.ResourceTracker;
 import jakarta.annotation.Priority;
+import jakarta.ws.rs.InternalServerErrorException;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerRequestFilter;
@@ -33,9 +34,10 @@ import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
 import java.security.Principal;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Per-user, per-route-template rate limits and per-request resource quotas for any Jakarta REST
@@ -64,7 +66,8 @@ import java.util.concurrent.ConcurrentMap;
  * (so that one user has one budget), else new ones built from the settings and published there.
  *
  * <p><b>Endpoints</b> are the matched route templates, never raw paths: {@code GET /users/{id}} for
- * {@code /users/1} and {@code /users/2} alike (see {@link RateLimited} for per-endpoint limits and
+ * {@code /users/1} and {@code /users/2} alike, relative to the application path (class and method
+ * {@code @Path}s joined, parameter regular expressions dropped) (see {@link RateLimited} for per-endpoint limits and
  * {@link Quota} for per-request quotas). A request that matches no resource method (404, 405, ...)
  * counts against the {@code default} endpoint, as a servlet path matching no pattern does; JAX-RS runs
  * no post-matching request filter for it, so it is counted by the response filter, whose error answer
@@ -115,6 +118,8 @@ import java.util.concurrent.ConcurrentMap;
 public class QuotaInterceptor
     implements ContainerRequestFilter, ContainerResponseFilter, ExceptionMapper<QuotaExceededException> {
 
+  private static final Logger LOG = LoggerFactory.getLogger(QuotaInterceptor.class);
+
   /** The filter priority: after authentication, before authorization ({@code AUTHENTICATION + 500}). */
   public static final int PRIORITY = Priorities.AUTHENTICATION + 500;
 
@@ -141,8 +146,10 @@ public class QuotaInterceptor
 
   private final Object configureLock = new Object();
   private volatile RequestGate gate;
+  private boolean configurationFailed; // guarded by configureLock
   private final ConcurrentMap<MethodKey, MethodPolicy> policies = new ConcurrentHashMap<>();
-  private final Set<String> installedLimits = ConcurrentHashMap.newKeySet();
+  /** Endpoints whose annotation limits are installed in the limiter (bounded by the application's code). */
+  private final ConcurrentMap<String, Boolean> installedLimits = new ConcurrentHashMap<>();
 
   /**
    * An interceptor that configures itself on the first request, from configuration properties and
@@ -197,14 +204,27 @@ public class QuotaInterceptor
     return context instanceof ProcessContext p ? p : null;
   }
 
-  /** The gate this interceptor counts requests in; configures it first if needed. */
+  /**
+   * The gate this interceptor counts requests in; configures it first if needed. A configuration that
+   * fails is logged once, with the property and the value, and every request then answers a bare 500:
+   * the configuration is the operator's business, not the client's.
+   */
   RequestGate gate() {
     RequestGate g = gate;
     if (g == null) {
       synchronized (configureLock) {
         g = gate;
         if (g == null) {
-          g = configure();
+          if (configurationFailed) {
+            throw new InternalServerErrorException();
+          }
+          try {
+            g = configure();
+          } catch (IllegalStateException e) {
+            configurationFailed = true;
+            LOG.error(e.getMessage());
+            throw new InternalServerErrorException();
+          }
           gate = g;
         }
       }
@@ -213,11 +233,7 @@ public class QuotaInterceptor
   }
 
   private RequestGate configure() {
-    Configuration config = configuration;
-    HttpSettings settings = HttpSettings.from(name -> {
-      Object value = config == null ? null : config.getProperty(PROPERTY_PREFIX + name);
-      return value == null ? null : value.toString();
-    });
+    HttpSettings settings = settingsFrom(configuration);
     RateLimiter limiter = null;
     ResourceTracker tracker = null;
     ServletBridge servlet = ServletBridge.current(resourceContext);
@@ -239,6 +255,23 @@ public class QuotaInterceptor
       }
     }
     return RequestGate.builder().settings(settings).rateLimiter(limiter).resourceTracker(tracker).build();
+  }
+
+  /**
+   * Settings from the {@value #PROPERTY_PREFIX}-prefixed configuration properties.
+   *
+   * @throws IllegalStateException naming the property and the value when one does not parse
+   */
+  static HttpSettings settingsFrom(Configuration config) {
+    try {
+      return HttpSettings.from(name -> {
+        Object value = config == null ? null : config.getProperty(PROPERTY_PREFIX + name);
+        return value == null ? null : value.toString();
+      });
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException("QuotaInterceptor: bad configuration property " + PROPERTY_PREFIX
+          + e.getMessage(), e);
+    }
   }
 
   @Override
@@ -306,8 +339,12 @@ public class QuotaInterceptor
   }
 
   private void installLimits(RequestGate g, String endpoint, RateLimitConfig limits) {
-    if (limits != null && installedLimits.add(endpoint)) {
-      g.rateLimiter().setEndpointLimits(endpoint, limits);
+    if (limits != null && !installedLimits.containsKey(endpoint)) {
+      // computeIfAbsent holds back a concurrent first request until the limits are in place
+      installedLimits.computeIfAbsent(endpoint, e -> {
+        g.rateLimiter().setEndpointLimits(e, limits);
+        return Boolean.TRUE;
+      });
     }
   }
 

@@ -414,6 +414,30 @@ abstract class QuotaInterceptorContract {
   }
 
   @Test
+  void get_classRegistrationWithBadProperty_failsWithoutCounting() throws Exception {
+    start(new TestApplication(Set.of(QuotaInterceptor.class), Set.of(),
+        Map.of("controltower.requests-per-minute", "lots")));
+
+    HttpResponse<String> r = get("/api/users/1");
+
+    assertThat(r.statusCode()).isEqualTo(500);
+    assertThat(r.body()).doesNotContain("lots");
+  }
+
+  @Test
+  void featureRegistrationWithBadProperty_deploymentFails() throws Exception {
+    Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> start(new TestApplication(
+        Set.of(QuotaFeature.class), Set.of(), Map.of("controltower.requests-per-minute", "lots"))));
+
+    if (failure == null) { // the runtime deployed lazily and marked its servlet unavailable instead
+      assertThat(get("/api/users/1").statusCode()).isGreaterThanOrEqualTo(500);
+    } else {
+      assertThat(failure).hasStackTraceContaining(
+          "bad configuration property controltower.requests-per-minute must be a whole number >= 0 but was 'lots'");
+    }
+  }
+
+  @Test
   void get_classRegistrationWithSharedInstances_usesServletContextAttributes() throws Exception {
     Application app = new TestApplication(Set.of(QuotaInterceptor.class), Set.of(), Map.of());
     server = null;
