@@ -16,8 +16,11 @@ public final class HttpAttributes {
   /** Request attribute holding the request's {@link ProcessContext}. */
   public static final String PROCESS_CONTEXT = ProcessContext.ATTRIBUTE;
   /**
-   * Request attribute set once a request has been counted, so that a second registration of a filter,
-   * or a second adapter (a servlet filter in front of a JAX-RS application), does not count it again.
+   * Request attribute set once an adapter has decided about a request (counted it, or let it pass as
+   * excluded or a preflight), so that a second registration of a filter, or a second adapter (a servlet
+   * filter in front of a JAX-RS application), does not count it again. A later adapter that finds it
+   * should take the request's {@link ProcessContext} from {@link #PROCESS_CONTEXT} instead of allocating
+   * one.
    */
   public static final String COUNTED = "dev.controltower.http.counted";
   /** Response header carrying the request's pid. */

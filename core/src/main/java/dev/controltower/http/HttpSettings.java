@@ -47,8 +47,8 @@ import java.util.function.Function;
  *   <tr><td>{@code max-forwarded-hops}</td><td>the most forwarding entries walked from the right, 1-100</td><td>10</td></tr>
  *   <tr><td>{@code ipv6-prefix-length}</td><td>IPv6 clients are grouped by this prefix, 1-128</td><td>56</td></tr>
  *   <tr><td>{@code endpoint-patterns}</td><td>comma list of patterns that name endpoints, first match wins:
- *       {@code /api/users/*} (that path and all below), {@code /api/users/{id}} or {@code /api/users/*}/x
- *       ({@code *} or {@code {name}} is one segment), optionally prefixed by a method
+ *       {@code /api/users/*} (that path and all below), {@code /api/users/{id}/posts}
+ *       ({@code {name}}, or {@code *} inside a path, is exactly one segment), optionally prefixed by a method
  *       ({@code GET /api/x}). A path that matches none counts against the endpoint
  *       {@code default}</td><td>none: every path is {@code default}</td></tr>
  *   <tr><td>{@code exclude-paths}</td><td>comma list of patterns (same syntax) that are neither limited

@@ -95,7 +95,10 @@ final class IpLiterals {
     return part == 4 ? out : null;
   }
 
-  private static byte[] parseV6(String s) {
+  private static byte[] parseV6(String text) {
+    // A zone id (fe80::1%eth0) scopes a link-local address to an interface; the address alone is the identity.
+    int zone = text.indexOf('%');
+    String s = zone < 0 ? text : text.substring(0, zone);
     if (s.isEmpty() || s.indexOf(':') < 0) {
       return null;
     }
@@ -103,7 +106,7 @@ final class IpLiterals {
       char c = s.charAt(i);
       boolean ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
       if (!ok) {
-        return null; // also refuses zone ids (%eth0), which would name a local interface
+        return null;
       }
     }
     try {

@@ -11,7 +11,7 @@ import java.util.Optional;
  * The process of one admitted request: the application records what the request uses (LLM calls, tool
  * calls, agent hops, iterations, tokens) through it, and it throws {@link QuotaExceededException} as soon
  * as the request is over its quota. Servlets find it in the request attribute {@link #ATTRIBUTE}; JAX-RS
- * resources get it injected.
+ * resources get it injected. Requests that are not tracked (excluded paths, CORS preflights) have none.
  *
  * <pre>{@code
  * ProcessContext process = (ProcessContext) request.getAttribute(ProcessContext.ATTRIBUTE);

@@ -87,6 +87,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RateLimitFilter implements Filter {
   private static final Logger LOG = LoggerFactory.getLogger(RateLimitFilter.class);
+  private static final List<String> RATE_PARAMETERS =
+      List.of("requests-per-minute", "requests-per-hour", "requests-per-day", "burst-size");
 
   private final RateLimiter givenLimiter;
   private final ResourceTracker givenTracker;
@@ -100,8 +102,9 @@ public final class RateLimitFilter implements Filter {
 
   /**
    * A filter for embedded use that counts in {@code limiter} and tracks in {@code tracker}; its
-   * init-parameters still set identity, endpoint and quota rules (rate-limit parameters are then
-   * ignored: configure the limiter instead).
+   * init-parameters still set identity, endpoint and quota rules. The rate-limit parameters
+   * ({@code requests-per-*}, {@code burst-size}) are then ignored, with a warning at {@link #init}:
+   * configure the limiter instead. The same holds when the limiter comes from the servlet context.
    *
    * @throws NullPointerException if an argument is null
    */
@@ -140,6 +143,13 @@ public final class RateLimitFilter implements Filter {
     }
     if (limiter == null) {
       limiter = RateLimiter.create(settings.rateLimit());
+    } else {
+      List<String> ignored = RATE_PARAMETERS.stream().filter(params::containsKey).toList();
+      if (!ignored.isEmpty()) {
+        LOG.warn("RateLimitFilter {}: {} ignored, because the filter uses a limiter built elsewhere (constructor or "
+            + "servlet-context attribute {}); configure that limiter instead", config.getFilterName(), ignored,
+            HttpAttributes.RATE_LIMITER);
+      }
     }
     if (tracker == null) {
       tracker = ResourceTracker.create(settings.quota());
