@@ -55,7 +55,9 @@ import org.slf4j.LoggerFactory;
  * new ResourceConfig().register(new QuotaFeature());                        // the Feature
  * }</pre>
  * or {@code @Provider} scanning. Registering it twice, or behind a servlet {@code RateLimitFilter}
- * that already counted the request, counts a request once.
+ * that already counted the request, counts a request once. Behind such a filter the request keeps the
+ * filter's endpoint name and process: {@link RateLimited} cannot apply any more, {@link Quota} still
+ * does (its elements replace those of the filter's quota for that process).
  *
  * <p><b>Configuration.</b> The instance constructors take a built limiter and tracker. The no-argument
  * constructor (class registration, scanning) configures itself on the first request: settings from the
@@ -277,7 +279,10 @@ public class QuotaInterceptor
   @Override
   public void filter(ContainerRequestContext request) {
     if (request.getProperty(HttpAttributes.COUNTED) != null) {
-      return; // counted by another registration, or by a servlet filter in front
+      if (request.getProperty(ADMISSION) == null) {
+        applyQuotaToForeignProcess(request); // a servlet filter in front counted it
+      }
+      return; // else counted by another registration of this interceptor
     }
     String method = request.getMethod();
     MultivaluedMap<String, String> headers = request.getHeaders();
@@ -293,8 +298,7 @@ public class QuotaInterceptor
     if (g.isExcluded(method, "/" + uriInfo.getPath(true), false)) {
       return;
     }
-    MethodPolicy policy = policies.computeIfAbsent(new MethodKey(resourceClass, resourceMethod),
-        k -> MethodPolicy.of(k.resourceClass(), k.method(), g.settings().rateLimit(), g.settings().quota()));
+    MethodPolicy policy = policy(g, resourceClass, resourceMethod);
     String template = policy.rootTemplate() != null ? policy.rootTemplate() : matchedTemplate(resourceClass);
     String endpoint = RouteTemplate.endpoint(method, template);
     installLimits(g, endpoint, policy.limits());
@@ -313,6 +317,31 @@ public class QuotaInterceptor
     request.setProperty(ADMISSION, admission);
     request.setProperty(ProcessContext.ATTRIBUTE, process);
     request.setProperty(ProcessReleaseListener.RELEASE_ATTRIBUTE, (Runnable) () -> g.release(process));
+  }
+
+  /**
+   * Applies the method's {@link Quota} to the process that a servlet filter in front allocated, so that
+   * quota annotations hold behind one too (its rate limits cannot: the request was counted under the
+   * filter's endpoint name). The annotation's elements replace those of the process's quota.
+   */
+  private void applyQuotaToForeignProcess(ContainerRequestContext request) {
+    ProcessContext process = processContext(request);
+    Method resourceMethod = resourceInfo.getResourceMethod();
+    Class<?> resourceClass = resourceInfo.getResourceClass();
+    if (process == null || resourceMethod == null || resourceClass == null) {
+      return;
+    }
+    RequestGate g = gate();
+    MethodPolicy policy = policy(g, resourceClass, resourceMethod);
+    if (policy.quotaOverlay() != null) {
+      g.resourceTracker().adjustQuota(process.pid(),
+          current -> policy.quotaOverlay().apply(current.build()).toBuilder());
+    }
+  }
+
+  private MethodPolicy policy(RequestGate g, Class<?> resourceClass, Method resourceMethod) {
+    return policies.computeIfAbsent(new MethodKey(resourceClass, resourceMethod),
+        k -> MethodPolicy.of(k.resourceClass(), k.method(), g.settings().rateLimit(), g.settings().quota()));
   }
 
   private String clientKey(RequestGate g, ContainerRequestContext request) {

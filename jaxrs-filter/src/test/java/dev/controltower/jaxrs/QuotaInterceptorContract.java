@@ -586,6 +586,19 @@ abstract class QuotaInterceptorContract {
     assertThat(activeProcessesEventually()).isZero();
   }
 
+  @Test
+  void servletFilterInFront_quotaAnnotationStillApplies() throws Exception {
+    startSharedWebapp("/*");
+
+    HttpResponse<String> r = send("POST", "/api/annotated/llm?calls=2");
+
+    assertThat(r.statusCode()).isEqualTo(429);
+    assertThat(r.body()).contains("\"reason\":\"max_llm_calls_exceeded\"", "\"limit\":1", "\"current\":2");
+    assertThat(header(r, "X-Process-Id")).isNotBlank();
+    assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo(1);
+    assertThat(activeProcessesEventually()).isZero();
+  }
+
   static String mediaType(HttpResponse<?> r) {
     String type = header(r, "Content-Type");
     return type == null ? null : type.split(";")[0].strip();
