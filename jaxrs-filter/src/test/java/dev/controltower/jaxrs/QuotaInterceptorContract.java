@@ -73,9 +73,13 @@ abstract class QuotaInterceptorContract {
     start(TestApplication.with(new QuotaInterceptor(limiter, tracker)));
   }
 
-  HttpResponse<String> send(String method, String path, String... headers) throws Exception {
+  URI uri(String path) {
     int port = ((ServerConnector) server.getConnectors()[0]).getLocalPort();
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+    return URI.create("http://127.0.0.1:" + port + path);
+  }
+
+  HttpResponse<String> send(String method, String path, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path))
         .timeout(Duration.ofSeconds(10))
         .method(method, HttpRequest.BodyPublishers.noBody());
     if (headers.length > 0) {
@@ -366,6 +370,34 @@ abstract class QuotaInterceptorContract {
     assertThat(r.statusCode()).isEqualTo(429);
     assertThat(r.body()).contains("\"reason\":\"max_llm_calls_exceeded\"");
     assertThat(activeProcessesEventually()).isZero();
+  }
+
+  @Test
+  void manyRequests_everyOutcome_noPidOutlivesItsRequest() throws Exception {
+    limiter.setDefaultConfig(RateLimitConfig.builder().requestsPerMinute(0).requestsPerHour(0).requestsPerDay(0).build());
+    startDefault();
+    String[][] requests = {
+        {"/api/users/1"}, {"/api/failing/unmapped"}, {"/api/failing/mapper-throws"}, {"/api/failing/quota"},
+        {"/api/failing/async"}, {"/api/failing/async-quota"}, {"/api/failing/async-error"},
+        {"/api/users/7/teams/red"}, {"/api/nowhere"}, {"/api/users/1", "X-Fail-Response", "yes"},
+    };
+    int rounds = 15;
+
+    for (int round = 0; round < rounds; round++) {
+      for (String[] r : requests) {
+        if (r[0].equals("/api/failing/async-error")) {
+          // Jersey 4.0.2 on Jetty 12.1.14 may answer the NEXT request on a connection with a stray 500
+          // after an async resource resumed with an unmapped exception (seen without this library too):
+          // that request then never reaches the application. Give it a connection of its own.
+          HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri(r[0])).build(), HttpResponse.BodyHandlers.discarding());
+        } else {
+          get(r[0], java.util.Arrays.copyOfRange(r, 1, r.length));
+        }
+      }
+    }
+
+    assertThat(activeProcessesEventually()).isZero();
+    assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo((long) rounds * requests.length);
   }
 
   @Test

@@ -112,6 +112,15 @@ final class TestResources {
     }
 
     @GET
+    @Path("quota")
+    @Quota(maxLlmCalls = 1)
+    public String quota(@Context HttpServletRequest request) {
+      process(request).recordLlmCall(1, 1);
+      process(request).recordLlmCall(1, 1);
+      return "not reached";
+    }
+
+    @GET
     @Path("async")
     public void async(@Suspended AsyncResponse response, @Context HttpServletRequest request) {
       ProcessContext p = process(request);
