@@ -299,7 +299,10 @@ public class QuotaInterceptor
       return;
     }
     MethodPolicy policy = policy(g, resourceClass, resourceMethod);
-    String template = policy.rootTemplate() != null ? policy.rootTemplate() : matchedTemplate(resourceClass);
+    // A class without @Path, or a root resource class reached through a locator (more than one matched
+    // resource), has a prefix only the runtime knows.
+    String template = policy.rootTemplate() != null && uriInfo.getMatchedResources().size() <= 1
+        ? policy.rootTemplate() : matchedTemplate(resourceClass);
     String endpoint = RouteTemplate.endpoint(method, template);
     installLimits(g, endpoint, policy.limits());
 

@@ -185,6 +185,16 @@ abstract class QuotaInterceptorContract {
   }
 
   @Test
+  void get_rootResourceReachedThroughLocator_keyedByFullTemplateNotItsOwn() throws Exception {
+    startDefault();
+
+    assertThat(get("/api/orgs/acme/users/5").statusCode()).isEqualTo(200);
+
+    assertThat(limiter.getUsage(LOCAL, "GET /orgs/{org}/users/{id}").get(LimitType.MINUTE).current()).isEqualTo(1);
+    assertThat(limiter.getUsage(LOCAL, "GET /users/{id}").get(LimitType.MINUTE).current()).isZero();
+  }
+
+  @Test
   void get_unmatchedPaths_countAgainstDefaultEndpoint() throws Exception {
     startDefault();
 

@@ -49,6 +49,15 @@ final class TestResources {
     }
   }
 
+  /** A locator that reuses the root resource {@link Users} as a sub-resource. */
+  @Path("/orgs")
+  public static class Orgs {
+    @Path("{org}/users")
+    public Users users() {
+      return new Users();
+    }
+  }
+
   /** A sub-resource reached through a locator. */
   public static class Team {
     @GET
