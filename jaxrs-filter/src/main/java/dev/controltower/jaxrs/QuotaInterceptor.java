@@ -68,9 +68,10 @@ import org.slf4j.LoggerFactory;
  * (so that one user has one budget), else new ones built from the settings and published there.
  *
  * <p><b>Endpoints</b> are the matched route templates, never raw paths: {@code GET /users/{id}} for
- * {@code /users/1} and {@code /users/2} alike, relative to the application path (class and method
- * {@code @Path}s joined, parameter regular expressions dropped) (see {@link RateLimited} for per-endpoint limits and
- * {@link Quota} for per-request quotas). A request that matches no resource method (404, 405, ...)
+ * {@code /users/1} and {@code /users/2} alike. The template is relative to the application path: the
+ * class and method {@code @Path}s joined, parameter regular expressions dropped; for a method reached
+ * through a sub-resource locator, {@code UriInfo.getMatchedResourceTemplate()}. {@link RateLimited}
+ * sets per-endpoint limits and {@link Quota} per-request quotas. A request that matches no resource method (404, 405, ...)
  * counts against the {@code default} endpoint, as a servlet path matching no pattern does; JAX-RS runs
  * no post-matching request filter for it, so it is counted by the response filter, whose error answer
  * becomes the 429 when over the limit. Paths of {@code exclude-paths} are matched against the path
