@@ -2,6 +2,7 @@ package dev.controltower.jaxrs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.controltower.http.HttpSettings;
 import dev.controltower.resources.LimitType;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimiter;
@@ -453,6 +454,28 @@ abstract class QuotaInterceptorContract {
     assertThat(first.statusCode()).isEqualTo(200);
     assertThat(header(first, "RateLimit-Policy")).isEqualTo("\"minute\";q=1;w=60");
     assertThat(second.statusCode()).isEqualTo(429);
+  }
+
+  @Test
+  void get_trustedRequestIdAndApiKeyConfigured_pidIsRequestIdAndUserIsHashedKey() throws Exception {
+    start(new TestApplication(Set.of(QuotaInterceptor.class), Set.of(), Map.of(
+        "controltower.trust-request-id", "true", "controltower.user-header", "X-API-Key",
+        "controltower.legacy-headers", "true")));
+
+    HttpResponse<String> r = get("/api/users/1", "X-Request-Id", "req-42", "X-API-Key", "secret-key");
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(header(r, "X-Process-Id")).isEqualTo("req-42");
+    assertThat(header(r, "X-RateLimit-Limit")).isEqualTo("60");
+    assertThat(header(r, "X-RateLimit-Remaining")).isEqualTo("59");
+    assertThat(r.headers().map().toString()).doesNotContain("secret-key");
+    String key = new dev.controltower.http.ClientIdentityResolver(HttpSettings.fromMap(Map.of("user-header", "X-API-Key")))
+        .resolve(null, name -> name.equalsIgnoreCase("X-API-Key") ? java.util.List.of("secret-key") : java.util.List.of(),
+            "127.0.0.1");
+    assertThat(key).startsWith("key:").doesNotContain("secret");
+    RateLimiter published =
+        (RateLimiter) context.getServletContext().getAttribute(dev.controltower.http.HttpAttributes.RATE_LIMITER);
+    assertThat(published.getUsage(key, "GET /users/{id}").get(LimitType.MINUTE).current()).isEqualTo(1);
   }
 
   @Test
