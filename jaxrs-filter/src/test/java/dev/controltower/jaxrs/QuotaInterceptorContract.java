@@ -479,6 +479,24 @@ abstract class QuotaInterceptorContract {
   }
 
   @Test
+  void get_excludedPath_neitherLimitedNorTracked() throws Exception {
+    start(TestApplication.with(new QuotaInterceptor(limiter, tracker,
+        HttpSettings.fromMap(Map.of("exclude-paths", "/users/7/teams/*, /nowhere")))));
+
+    HttpResponse<String> excluded = get("/api/users/7/teams/red");
+    HttpResponse<String> excludedUnmatched = get("/api/nowhere");
+    HttpResponse<String> counted = get("/api/users/7");
+
+    assertThat(excluded.statusCode()).isEqualTo(200);
+    assertThat(header(excluded, "RateLimit")).isNull();
+    assertThat(header(excluded, "X-Process-Id")).isNull();
+    assertThat(excludedUnmatched.statusCode()).isEqualTo(404);
+    assertThat(header(excludedUnmatched, "RateLimit")).isNull();
+    assertThat(header(counted, "RateLimit")).isEqualTo("\"minute\";r=2;t=62");
+    assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo(1);
+  }
+
+  @Test
   void get_classRegistrationWithBadProperty_failsWithoutCounting() throws Exception {
     start(new TestApplication(Set.of(QuotaInterceptor.class), Set.of(),
         Map.of("controltower.requests-per-minute", "lots")));
