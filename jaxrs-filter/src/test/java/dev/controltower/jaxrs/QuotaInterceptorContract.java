@@ -508,6 +508,20 @@ abstract class QuotaInterceptorContract {
   }
 
   @Test
+  void get_featureClassRegistrationWithProperties_configuresFromProperties() throws Exception {
+    start(new TestApplication(Set.of(QuotaFeature.class), Set.of(),
+        Map.of("controltower.requests-per-minute", "1", "controltower.requests-per-hour", "0",
+            "controltower.requests-per-day", "0")));
+
+    HttpResponse<String> first = get("/api/users/1");
+    HttpResponse<String> second = get("/api/users/2");
+
+    assertThat(first.statusCode()).isEqualTo(200);
+    assertThat(header(first, "RateLimit-Policy")).isEqualTo("\"minute\";q=1;w=60");
+    assertThat(second.statusCode()).isEqualTo(429);
+  }
+
+  @Test
   void featureRegistrationWithBadProperty_deploymentFails() throws Exception {
     Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> start(new TestApplication(
         Set.of(QuotaFeature.class), Set.of(), Map.of("controltower.requests-per-minute", "lots"))));
