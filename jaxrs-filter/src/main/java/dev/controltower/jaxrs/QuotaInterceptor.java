@@ -85,8 +85,11 @@ import org.slf4j.LoggerFactory;
  * request filters run in ascending priority, so every authentication filter (priority
  * {@code AUTHENTICATION}, 1000, and anything up to 1499) has set the principal before this one counts
  * the request, and the request is counted before authorization (2000) and application filters (5000):
- * refused attempts count too. Response filters run in descending priority, so this one adds its header
- * fields after the application's response filters have run.
+ * refused attempts count too. A request that an earlier filter answers (an authentication filter
+ * refusing credentials with {@code abortWith}) never reaches this filter: the response filter counts it
+ * against its route template, and over the limit the refusal becomes the 429, so guessing credentials
+ * is limited as well. Response filters run in descending priority, so this one adds its header fields
+ * after the application's response filters have run.
  *
  * <p><b>The process context.</b> Each admitted request gets a {@link ProcessContext}, published as the
  * request property {@link ProcessContext#ATTRIBUTE}. A resource reaches it portably through the servlet
@@ -235,6 +238,15 @@ public class QuotaInterceptor
     return g;
   }
 
+  /** The gate, configured if it can be; null when its configuration failed (already logged). */
+  private RequestGate configuredGate() {
+    try {
+      return gate();
+    } catch (InternalServerErrorException configurationFailed) {
+      return null;
+    }
+  }
+
   private RequestGate configure() {
     HttpSettings settings = settingsFrom(configuration);
     RateLimiter limiter = null;
@@ -300,12 +312,7 @@ public class QuotaInterceptor
       return;
     }
     MethodPolicy policy = policy(g, resourceClass, resourceMethod);
-    // A class without @Path, or a root resource class reached through a locator (more than one matched
-    // resource), has a prefix only the runtime knows.
-    String template = policy.rootTemplate() != null && uriInfo.getMatchedResources().size() <= 1
-        ? policy.rootTemplate() : matchedTemplate(resourceClass);
-    String endpoint = RouteTemplate.endpoint(method, template);
-    installLimits(g, endpoint, policy.limits());
+    String endpoint = endpoint(g, method, resourceClass, policy);
 
     request.setProperty(HttpAttributes.COUNTED, Boolean.TRUE);
     Admission admission = g.admit(clientKey(g, request), endpoint, request.getHeaderString(REQUEST_ID_HEADER));
@@ -328,6 +335,17 @@ public class QuotaInterceptor
    * quota annotations hold behind one too (its rate limits cannot: the request was counted under the
    * filter's endpoint name). The annotation's elements replace those of the process's quota.
    */
+  /** The endpoint of a matched request, with its annotation limits installed in the limiter. */
+  private String endpoint(RequestGate g, String method, Class<?> resourceClass, MethodPolicy policy) {
+    // A class without @Path, or a root resource class reached through a locator (more than one matched
+    // resource), has a prefix only the runtime knows.
+    String template = policy.rootTemplate() != null && uriInfo.getMatchedResources().size() <= 1
+        ? policy.rootTemplate() : matchedTemplate(resourceClass);
+    String endpoint = RouteTemplate.endpoint(method, template);
+    installLimits(g, endpoint, policy.limits());
+    return endpoint;
+  }
+
   private void applyQuotaToForeignProcess(ContainerRequestContext request) {
     ProcessContext process = processContext(request);
     Method resourceMethod = resourceInfo.getResourceMethod();
@@ -384,8 +402,8 @@ public class QuotaInterceptor
   @Override
   public void filter(ContainerRequestContext request, ContainerResponseContext response) {
     if (!(request.getProperty(ADMISSION) instanceof Admission admission)) {
-      if (request.getProperty(HttpAttributes.COUNTED) == null && resourceInfo.getResourceMethod() == null) {
-        countUnmatched(request, response);
+      if (request.getProperty(HttpAttributes.COUNTED) == null) {
+        countLate(request, response);
       }
       return; // else rejected (the 429 carries its own fields), or counted elsewhere
     }
@@ -397,22 +415,27 @@ public class QuotaInterceptor
   }
 
   /**
-   * Counts a request that matched no resource method (404, 405, ...) against the
-   * {@value RateLimiter#DEFAULT_ENDPOINT} endpoint, as the servlet filter counts a path that matches no
-   * pattern, so that probing unknown paths is not free. Post-matching request filters never see such a
-   * request, so it is counted here, and over the limit its error answer becomes the 429.
+   * Counts a request that the request filter never saw: one that matched no resource method (404,
+   * 405, ...), counted against the {@value RateLimiter#DEFAULT_ENDPOINT} endpoint as the servlet filter
+   * counts a path that matches no pattern, and one that an earlier filter answered (an authentication
+   * filter refusing credentials), counted against its route template. So neither probing unknown paths
+   * nor guessing credentials is free. Over the limit, the error answer becomes the 429.
    */
-  private void countUnmatched(ContainerRequestContext request, ContainerResponseContext response) {
+  private void countLate(ContainerRequestContext request, ContainerResponseContext response) {
     String method = request.getMethod();
     if (RequestGate.isPreflight(method, request.getHeaders()::get)) {
       return;
     }
-    RequestGate g = gate();
-    if (g.isExcluded(method, "/" + uriInfo.getPath(true), false)) {
+    RequestGate g = configuredGate();
+    if (g == null || g.isExcluded(method, "/" + uriInfo.getPath(true), false)) {
       return;
     }
+    Method resourceMethod = resourceInfo.getResourceMethod();
+    Class<?> resourceClass = resourceInfo.getResourceClass();
+    String endpoint = resourceMethod == null || resourceClass == null ? RateLimiter.DEFAULT_ENDPOINT
+        : endpoint(g, method, resourceClass, policy(g, resourceClass, resourceMethod));
     request.setProperty(HttpAttributes.COUNTED, Boolean.TRUE);
-    Admission admission = g.admit(clientKey(g, request), RateLimiter.DEFAULT_ENDPOINT, null);
+    Admission admission = g.admit(clientKey(g, request), endpoint, null);
     MultivaluedMap<String, Object> out = response.getHeaders();
     if (admission.admitted()) {
       g.release(admission.process()); // nothing runs for this request any more

@@ -305,6 +305,25 @@ abstract class QuotaInterceptorContract {
   }
 
   @Test
+  void get_refusedByAuthenticationFilter_countedAndLimitedByTemplate() throws Exception {
+    startDefault();
+
+    HttpResponse<String> first = get("/api/users/1", "X-Test-User", "intruder");
+    get("/api/users/2", "X-Test-User", "intruder");
+    get("/api/users/3", "X-Test-User", "intruder");
+    HttpResponse<String> fourth = get("/api/users/4", "X-Test-User", "intruder");
+
+    assertThat(first.statusCode()).isEqualTo(401);
+    assertThat(first.body()).isEqualTo("who are you");
+    assertThat(header(first, "RateLimit")).isEqualTo("\"minute\";r=2;t=62");
+    assertThat(fourth.statusCode()).isEqualTo(429);
+    assertThat(header(fourth, "Retry-After")).isEqualTo("62");
+    assertThat(fourth.body()).contains("\"limit_type\":\"minute\"");
+    assertThat(limiter.getUsage(LOCAL, "GET /users/{id}").get(LimitType.MINUTE).current()).isEqualTo(3);
+    assertThat(activeProcessesEventually()).isZero();
+  }
+
+  @Test
   void get_resourceThrowsUnmapped_pidReleased() throws Exception {
     startDefault();
 

@@ -222,13 +222,20 @@ final class TestResources {
     }
   }
 
-  /** Authenticates {@code X-Test-User} as the principal, at the authentication priority. */
+  /**
+   * Authenticates {@code X-Test-User} as the principal, at the authentication priority; refuses the user
+   * {@code intruder} with 401.
+   */
   @Priority(Priorities.AUTHENTICATION)
   public static class HeaderAuthentication implements ContainerRequestFilter {
     @Override
     public void filter(ContainerRequestContext request) {
       String user = request.getHeaderString("X-Test-User");
       if (user == null) {
+        return;
+      }
+      if (user.equals("intruder")) {
+        request.abortWith(jakarta.ws.rs.core.Response.status(401).entity("who are you").build());
         return;
       }
       SecurityContext original = request.getSecurityContext();
