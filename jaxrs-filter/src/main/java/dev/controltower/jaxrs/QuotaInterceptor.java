@@ -432,8 +432,13 @@ public class QuotaInterceptor
     }
     Method resourceMethod = resourceInfo.getResourceMethod();
     Class<?> resourceClass = resourceInfo.getResourceClass();
-    String endpoint = resourceMethod == null || resourceClass == null ? RateLimiter.DEFAULT_ENDPOINT
-        : endpoint(g, method, resourceClass, policy(g, resourceClass, resourceMethod));
+    String endpoint;
+    try {
+      endpoint = resourceMethod == null || resourceClass == null ? RateLimiter.DEFAULT_ENDPOINT
+          : endpoint(g, method, resourceClass, policy(g, resourceClass, resourceMethod));
+    } catch (IllegalArgumentException badAnnotation) {
+      return; // the request filter failed on it already, and the answer says so
+    }
     request.setProperty(HttpAttributes.COUNTED, Boolean.TRUE);
     Admission admission = g.admit(clientKey(g, request), endpoint, null);
     MultivaluedMap<String, Object> out = response.getHeaders();
