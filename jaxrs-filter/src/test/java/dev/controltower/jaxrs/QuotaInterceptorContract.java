@@ -324,6 +324,18 @@ abstract class QuotaInterceptorContract {
   }
 
   @Test
+  void get_invalidAnnotation_answers500WithoutCountingOrTracking() throws Exception {
+    startDefault();
+
+    HttpResponse<String> r = get("/api/failing/bad-annotation");
+
+    assertThat(r.statusCode()).isEqualTo(500);
+    assertThat(r.body()).doesNotContain("not reached");
+    assertThat(tracker.getSystemUsage().totalProcesses()).isZero();
+    assertThat(limiter.getUsage(LOCAL, "GET /failing/bad-annotation").get(LimitType.MINUTE).current()).isZero();
+  }
+
+  @Test
   void get_resourceThrowsUnmapped_pidReleased() throws Exception {
     startDefault();
 

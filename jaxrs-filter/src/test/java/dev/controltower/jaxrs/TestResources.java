@@ -121,6 +121,13 @@ final class TestResources {
     }
 
     @GET
+    @Path("bad-annotation")
+    @RateLimited(requestsPerMinute = -2)
+    public String badAnnotation() {
+      return "not reached";
+    }
+
+    @GET
     @Path("quota")
     @Quota(maxLlmCalls = 1)
     public String quota(@Context HttpServletRequest request) {
