@@ -443,6 +443,26 @@ abstract class QuotaInterceptorContract {
   }
 
   @Test
+  void concurrentRequests_oneTemplate_admitExactlyTheLimitAndLeakNoPid() throws Exception {
+    limiter.setDefaultConfig(RateLimitConfig.builder().requestsPerMinute(50).requestsPerHour(0).requestsPerDay(0).build());
+    startDefault();
+    java.util.List<java.util.concurrent.CompletableFuture<HttpResponse<Void>>> inFlight = new java.util.ArrayList<>();
+
+    for (int i = 0; i < 100; i++) {
+      inFlight.add(http.sendAsync(HttpRequest.newBuilder(uri("/api/users/" + i)).build(),
+          HttpResponse.BodyHandlers.discarding()));
+    }
+    java.util.Map<Integer, Long> byStatus = new java.util.TreeMap<>();
+    for (var f : inFlight) {
+      byStatus.merge(f.get(30, java.util.concurrent.TimeUnit.SECONDS).statusCode(), 1L, Long::sum);
+    }
+
+    assertThat(byStatus).isEqualTo(Map.of(200, 50L, 429, 50L));
+    assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo(50);
+    assertThat(activeProcessesEventually()).isZero();
+  }
+
+  @Test
   void options_corsPreflight_notCounted() throws Exception {
     startDefault();
 
