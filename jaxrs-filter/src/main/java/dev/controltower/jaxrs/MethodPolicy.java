@@ -4,6 +4,7 @@ import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.ResourceQuota;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
+import java.util.function.UnaryOperator;
 
 /**
  * What the annotations of one matched resource method ask for.
@@ -13,8 +14,11 @@ import java.lang.reflect.Method;
  * @param limits the endpoint limits from {@link RateLimited}, or null when neither the method nor its
  *     class is annotated
  * @param quota the per-request quota: {@link Quota} elements over the base quota
+ * @param quotaOverlay the {@link Quota} elements as a change to any quota, or null when neither the
+ *     method nor its class is annotated
  */
-record MethodPolicy(String rootTemplate, RateLimitConfig limits, ResourceQuota quota) {
+record MethodPolicy(String rootTemplate, RateLimitConfig limits, ResourceQuota quota,
+    UnaryOperator<ResourceQuota> quotaOverlay) {
 
   /**
    * Reads the annotations of {@code method} as matched on {@code resourceClass}; unset elements take
@@ -43,12 +47,11 @@ record MethodPolicy(String rootTemplate, RateLimitConfig limits, ResourceQuota q
     }
     Quota classQuota = resourceClass.getAnnotation(Quota.class);
     Quota methodQuota = onMethod(method, Quota.class);
-    ResourceQuota quota = baseQuota;
+    UnaryOperator<ResourceQuota> overlay = null;
     if (classQuota != null || methodQuota != null) {
       Quota m = methodQuota;
       Quota c = classQuota;
-      ResourceQuota b = baseQuota;
-      quota = new ResourceQuota(
+      overlay = b -> new ResourceQuota(
           pick(where, "@Quota.maxInputTokens", m == null ? -1 : m.maxInputTokens(),
               c == null ? -1 : c.maxInputTokens(), b.maxInputTokens()),
           pick(where, "@Quota.maxOutputTokens", m == null ? -1 : m.maxOutputTokens(),
@@ -69,7 +72,8 @@ record MethodPolicy(String rootTemplate, RateLimitConfig limits, ResourceQuota q
               c == null ? -1 : c.softTimeoutSeconds(), b.softTimeoutSeconds()),
           b.rateLimit());
     }
-    return new MethodPolicy(RouteTemplate.ofRootResource(resourceClass, method), limits, quota);
+    ResourceQuota quota = overlay == null ? baseQuota : overlay.apply(baseQuota); // also validates, eagerly
+    return new MethodPolicy(RouteTemplate.ofRootResource(resourceClass, method), limits, quota, overlay);
   }
 
   /** The method's value if set, else the class's if set, else the fallback. */

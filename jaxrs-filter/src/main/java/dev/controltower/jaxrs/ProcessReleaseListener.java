@@ -39,9 +39,14 @@ public final class ProcessReleaseListener implements ServletRequestListener {
       return;
     }
     if (request.isAsyncStarted()) {
-      // The request goes on asynchronously: release when it really ends, not when this dispatch returns.
-      request.getAsyncContext().addListener(new ReleaseOnEnd(release));
-      return;
+      // Jetty ends the request's scope when the first dispatch returns, while the request goes on
+      // asynchronously: release when it really ends.
+      try {
+        request.getAsyncContext().addListener(new ReleaseOnEnd(release));
+        return;
+      } catch (IllegalStateException completedMeanwhile) {
+        // the async cycle ended between the two calls: nothing would fire, release now
+      }
     }
     request.removeAttribute(RELEASE_ATTRIBUTE);
     release.run();

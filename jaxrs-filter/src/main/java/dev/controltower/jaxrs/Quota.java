@@ -20,6 +20,11 @@ import java.lang.annotation.Target;
  * one, else of the interceptor's default quota (the tracker's configuration, by default
  * {@link dev.controltower.resources.ResourceQuota#defaults()}).
  *
+ * <p>The tracker holds the annotated quota for the request's pid, so recording, checking and
+ * {@code ProcessContext.remaining()} follow it; {@code ProcessContext.quota()} still reports the
+ * configured quota the pid was first allocated with (the shared gate allocates every pid with one
+ * quota, and the interceptor adjusts it right after).
+ *
  * <p><b>Method over class.</b> An element set on the method wins over the same element on the class;
  * the other elements are inherited from the class annotation:
  * <pre>{@code

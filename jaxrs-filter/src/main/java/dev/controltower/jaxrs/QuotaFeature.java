@@ -17,6 +17,10 @@ import java.util.Objects;
  * properties and servlet context attributes (see {@link QuotaInterceptor}); the others register an
  * interceptor around the given instances. Nothing is registered when an interceptor already is.
  *
+ * <p>The no-argument form checks the {@code controltower.*} properties when the application is
+ * deployed, so that a bad value fails the deployment with a message naming the property and the value
+ * (registering the interceptor class directly defers that check to the first request).
+ *
  * <p>Immutable and thread-safe.
  */
 public final class QuotaFeature implements Feature {
@@ -45,12 +49,20 @@ public final class QuotaFeature implements Feature {
     this.interceptor = new QuotaInterceptor(Objects.requireNonNull(gate, "gate must not be null"));
   }
 
+  /**
+   * Registers the interceptor.
+   *
+   * @throws IllegalStateException naming the property and the value when a {@code controltower.*}
+   *     property does not parse (no-argument form only)
+   */
   @Override
   public boolean configure(FeatureContext context) {
     if (context.getConfiguration().isRegistered(QuotaInterceptor.class)) {
       return true;
     }
     if (interceptor == null) {
+      // Fail the deployment, not the first request, on a bad property.
+      QuotaInterceptor.settingsFrom(context.getConfiguration());
       context.register(QuotaInterceptor.class);
     } else {
       context.register(interceptor);

@@ -13,6 +13,7 @@ import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceQuota;
 import dev.controltower.resources.ResourceTracker;
 import jakarta.annotation.Priority;
+import jakarta.ws.rs.InternalServerErrorException;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerRequestFilter;
@@ -33,9 +34,10 @@ import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
 import java.security.Principal;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Per-user, per-route-template rate limits and per-request resource quotas for any Jakarta REST
@@ -53,7 +55,9 @@ import java.util.concurrent.ConcurrentMap;
  * new ResourceConfig().register(new QuotaFeature());                        // the Feature
  * }</pre>
  * or {@code @Provider} scanning. Registering it twice, or behind a servlet {@code RateLimitFilter}
- * that already counted the request, counts a request once.
+ * that already counted the request, counts a request once. Behind such a filter the request keeps the
+ * filter's endpoint name and process: {@link RateLimited} cannot apply any more, {@link Quota} still
+ * does (its elements replace those of the filter's quota for that process).
  *
  * <p><b>Configuration.</b> The instance constructors take a built limiter and tracker. The no-argument
  * constructor (class registration, scanning) configures itself on the first request: settings from the
@@ -64,8 +68,10 @@ import java.util.concurrent.ConcurrentMap;
  * (so that one user has one budget), else new ones built from the settings and published there.
  *
  * <p><b>Endpoints</b> are the matched route templates, never raw paths: {@code GET /users/{id}} for
- * {@code /users/1} and {@code /users/2} alike (see {@link RateLimited} for per-endpoint limits and
- * {@link Quota} for per-request quotas). A request that matches no resource method (404, 405, ...)
+ * {@code /users/1} and {@code /users/2} alike. The template is relative to the application path: the
+ * class and method {@code @Path}s joined, parameter regular expressions dropped; for a method reached
+ * through a sub-resource locator, {@code UriInfo.getMatchedResourceTemplate()}. {@link RateLimited}
+ * sets per-endpoint limits and {@link Quota} per-request quotas. A request that matches no resource method (404, 405, ...)
  * counts against the {@code default} endpoint, as a servlet path matching no pattern does; JAX-RS runs
  * no post-matching request filter for it, so it is counted by the response filter, whose error answer
  * becomes the 429 when over the limit. Paths of {@code exclude-paths} are matched against the path
@@ -79,8 +85,11 @@ import java.util.concurrent.ConcurrentMap;
  * request filters run in ascending priority, so every authentication filter (priority
  * {@code AUTHENTICATION}, 1000, and anything up to 1499) has set the principal before this one counts
  * the request, and the request is counted before authorization (2000) and application filters (5000):
- * refused attempts count too. Response filters run in descending priority, so this one adds its header
- * fields after the application's response filters have run.
+ * refused attempts count too. A request that an earlier filter answers (an authentication filter
+ * refusing credentials with {@code abortWith}) never reaches this filter: the response filter counts it
+ * against its route template, and over the limit the refusal becomes the 429, so guessing credentials
+ * is limited as well. Response filters run in descending priority, so this one adds its header fields
+ * after the application's response filters have run.
  *
  * <p><b>The process context.</b> Each admitted request gets a {@link ProcessContext}, published as the
  * request property {@link ProcessContext#ATTRIBUTE}. A resource reaches it portably through the servlet
@@ -115,6 +124,8 @@ import java.util.concurrent.ConcurrentMap;
 public class QuotaInterceptor
     implements ContainerRequestFilter, ContainerResponseFilter, ExceptionMapper<QuotaExceededException> {
 
+  private static final Logger LOG = LoggerFactory.getLogger(QuotaInterceptor.class);
+
   /** The filter priority: after authentication, before authorization ({@code AUTHENTICATION + 500}). */
   public static final int PRIORITY = Priorities.AUTHENTICATION + 500;
 
@@ -141,8 +152,10 @@ public class QuotaInterceptor
 
   private final Object configureLock = new Object();
   private volatile RequestGate gate;
+  private boolean configurationFailed; // guarded by configureLock
   private final ConcurrentMap<MethodKey, MethodPolicy> policies = new ConcurrentHashMap<>();
-  private final Set<String> installedLimits = ConcurrentHashMap.newKeySet();
+  /** Endpoints whose annotation limits are installed in the limiter (bounded by the application's code). */
+  private final ConcurrentMap<String, Boolean> installedLimits = new ConcurrentHashMap<>();
 
   /**
    * An interceptor that configures itself on the first request, from configuration properties and
@@ -197,14 +210,27 @@ public class QuotaInterceptor
     return context instanceof ProcessContext p ? p : null;
   }
 
-  /** The gate this interceptor counts requests in; configures it first if needed. */
+  /**
+   * The gate this interceptor counts requests in; configures it first if needed. A configuration that
+   * fails is logged once, with the property and the value, and every request then answers a bare 500:
+   * the configuration is the operator's business, not the client's.
+   */
   RequestGate gate() {
     RequestGate g = gate;
     if (g == null) {
       synchronized (configureLock) {
         g = gate;
         if (g == null) {
-          g = configure();
+          if (configurationFailed) {
+            throw new InternalServerErrorException();
+          }
+          try {
+            g = configure();
+          } catch (IllegalStateException e) {
+            configurationFailed = true;
+            LOG.error(e.getMessage());
+            throw new InternalServerErrorException();
+          }
           gate = g;
         }
       }
@@ -212,12 +238,17 @@ public class QuotaInterceptor
     return g;
   }
 
+  /** The gate, configured if it can be; null when its configuration failed (already logged). */
+  private RequestGate configuredGate() {
+    try {
+      return gate();
+    } catch (InternalServerErrorException configurationFailed) {
+      return null;
+    }
+  }
+
   private RequestGate configure() {
-    Configuration config = configuration;
-    HttpSettings settings = HttpSettings.from(name -> {
-      Object value = config == null ? null : config.getProperty(PROPERTY_PREFIX + name);
-      return value == null ? null : value.toString();
-    });
+    HttpSettings settings = settingsFrom(configuration);
     RateLimiter limiter = null;
     ResourceTracker tracker = null;
     ServletBridge servlet = ServletBridge.current(resourceContext);
@@ -241,10 +272,30 @@ public class QuotaInterceptor
     return RequestGate.builder().settings(settings).rateLimiter(limiter).resourceTracker(tracker).build();
   }
 
+  /**
+   * Settings from the {@value #PROPERTY_PREFIX}-prefixed configuration properties.
+   *
+   * @throws IllegalStateException naming the property and the value when one does not parse
+   */
+  static HttpSettings settingsFrom(Configuration config) {
+    try {
+      return HttpSettings.from(name -> {
+        Object value = config == null ? null : config.getProperty(PROPERTY_PREFIX + name);
+        return value == null ? null : value.toString();
+      });
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException("QuotaInterceptor: bad configuration property " + PROPERTY_PREFIX
+          + e.getMessage(), e);
+    }
+  }
+
   @Override
   public void filter(ContainerRequestContext request) {
     if (request.getProperty(HttpAttributes.COUNTED) != null) {
-      return; // counted by another registration, or by a servlet filter in front
+      if (request.getProperty(ADMISSION) == null) {
+        applyQuotaToForeignProcess(request); // a servlet filter in front counted it
+      }
+      return; // else counted by another registration of this interceptor
     }
     String method = request.getMethod();
     MultivaluedMap<String, String> headers = request.getHeaders();
@@ -260,11 +311,8 @@ public class QuotaInterceptor
     if (g.isExcluded(method, "/" + uriInfo.getPath(true), false)) {
       return;
     }
-    MethodPolicy policy = policies.computeIfAbsent(new MethodKey(resourceClass, resourceMethod),
-        k -> MethodPolicy.of(k.resourceClass(), k.method(), g.settings().rateLimit(), g.settings().quota()));
-    String template = policy.rootTemplate() != null ? policy.rootTemplate() : matchedTemplate(resourceClass);
-    String endpoint = RouteTemplate.endpoint(method, template);
-    installLimits(g, endpoint, policy.limits());
+    MethodPolicy policy = policy(g, resourceClass, resourceMethod);
+    String endpoint = endpoint(g, method, resourceClass, policy);
 
     request.setProperty(HttpAttributes.COUNTED, Boolean.TRUE);
     Admission admission = g.admit(clientKey(g, request), endpoint, request.getHeaderString(REQUEST_ID_HEADER));
@@ -280,6 +328,42 @@ public class QuotaInterceptor
     request.setProperty(ADMISSION, admission);
     request.setProperty(ProcessContext.ATTRIBUTE, process);
     request.setProperty(ProcessReleaseListener.RELEASE_ATTRIBUTE, (Runnable) () -> g.release(process));
+  }
+
+  /**
+   * Applies the method's {@link Quota} to the process that a servlet filter in front allocated, so that
+   * quota annotations hold behind one too (its rate limits cannot: the request was counted under the
+   * filter's endpoint name). The annotation's elements replace those of the process's quota.
+   */
+  /** The endpoint of a matched request, with its annotation limits installed in the limiter. */
+  private String endpoint(RequestGate g, String method, Class<?> resourceClass, MethodPolicy policy) {
+    // A class without @Path, or a root resource class reached through a locator (more than one matched
+    // resource), has a prefix only the runtime knows.
+    String template = policy.rootTemplate() != null && uriInfo.getMatchedResources().size() <= 1
+        ? policy.rootTemplate() : matchedTemplate(resourceClass);
+    String endpoint = RouteTemplate.endpoint(method, template);
+    installLimits(g, endpoint, policy.limits());
+    return endpoint;
+  }
+
+  private void applyQuotaToForeignProcess(ContainerRequestContext request) {
+    ProcessContext process = processContext(request);
+    Method resourceMethod = resourceInfo.getResourceMethod();
+    Class<?> resourceClass = resourceInfo.getResourceClass();
+    if (process == null || resourceMethod == null || resourceClass == null) {
+      return;
+    }
+    RequestGate g = gate();
+    MethodPolicy policy = policy(g, resourceClass, resourceMethod);
+    if (policy.quotaOverlay() != null) {
+      g.resourceTracker().adjustQuota(process.pid(),
+          current -> policy.quotaOverlay().apply(current.build()).toBuilder());
+    }
+  }
+
+  private MethodPolicy policy(RequestGate g, Class<?> resourceClass, Method resourceMethod) {
+    return policies.computeIfAbsent(new MethodKey(resourceClass, resourceMethod),
+        k -> MethodPolicy.of(k.resourceClass(), k.method(), g.settings().rateLimit(), g.settings().quota()));
   }
 
   private String clientKey(RequestGate g, ContainerRequestContext request) {
@@ -306,16 +390,20 @@ public class QuotaInterceptor
   }
 
   private void installLimits(RequestGate g, String endpoint, RateLimitConfig limits) {
-    if (limits != null && installedLimits.add(endpoint)) {
-      g.rateLimiter().setEndpointLimits(endpoint, limits);
+    if (limits != null && !installedLimits.containsKey(endpoint)) {
+      // computeIfAbsent holds back a concurrent first request until the limits are in place
+      installedLimits.computeIfAbsent(endpoint, e -> {
+        g.rateLimiter().setEndpointLimits(e, limits);
+        return Boolean.TRUE;
+      });
     }
   }
 
   @Override
   public void filter(ContainerRequestContext request, ContainerResponseContext response) {
     if (!(request.getProperty(ADMISSION) instanceof Admission admission)) {
-      if (request.getProperty(HttpAttributes.COUNTED) == null && resourceInfo.getResourceMethod() == null) {
-        countUnmatched(request, response);
+      if (request.getProperty(HttpAttributes.COUNTED) == null) {
+        countLate(request, response);
       }
       return; // else rejected (the 429 carries its own fields), or counted elsewhere
     }
@@ -327,22 +415,32 @@ public class QuotaInterceptor
   }
 
   /**
-   * Counts a request that matched no resource method (404, 405, ...) against the
-   * {@value RateLimiter#DEFAULT_ENDPOINT} endpoint, as the servlet filter counts a path that matches no
-   * pattern, so that probing unknown paths is not free. Post-matching request filters never see such a
-   * request, so it is counted here, and over the limit its error answer becomes the 429.
+   * Counts a request that the request filter never saw: one that matched no resource method (404,
+   * 405, ...), counted against the {@value RateLimiter#DEFAULT_ENDPOINT} endpoint as the servlet filter
+   * counts a path that matches no pattern, and one that an earlier filter answered (an authentication
+   * filter refusing credentials), counted against its route template. So neither probing unknown paths
+   * nor guessing credentials is free. Over the limit, the error answer becomes the 429.
    */
-  private void countUnmatched(ContainerRequestContext request, ContainerResponseContext response) {
+  private void countLate(ContainerRequestContext request, ContainerResponseContext response) {
     String method = request.getMethod();
     if (RequestGate.isPreflight(method, request.getHeaders()::get)) {
       return;
     }
-    RequestGate g = gate();
-    if (g.isExcluded(method, "/" + uriInfo.getPath(true), false)) {
+    RequestGate g = configuredGate();
+    if (g == null || g.isExcluded(method, "/" + uriInfo.getPath(true), false)) {
       return;
     }
+    Method resourceMethod = resourceInfo.getResourceMethod();
+    Class<?> resourceClass = resourceInfo.getResourceClass();
+    String endpoint;
+    try {
+      endpoint = resourceMethod == null || resourceClass == null ? RateLimiter.DEFAULT_ENDPOINT
+          : endpoint(g, method, resourceClass, policy(g, resourceClass, resourceMethod));
+    } catch (IllegalArgumentException badAnnotation) {
+      return; // the request filter failed on it already, and the answer says so
+    }
     request.setProperty(HttpAttributes.COUNTED, Boolean.TRUE);
-    Admission admission = g.admit(clientKey(g, request), RateLimiter.DEFAULT_ENDPOINT, null);
+    Admission admission = g.admit(clientKey(g, request), endpoint, null);
     MultivaluedMap<String, Object> out = response.getHeaders();
     if (admission.admitted()) {
       g.release(admission.process()); // nothing runs for this request any more

@@ -65,6 +65,7 @@ class MethodPolicyTest {
     assertThat(p.rootTemplate()).isEqualTo("/plain");
     assertThat(p.limits()).isNull();
     assertThat(p.quota()).isEqualTo(BASE);
+    assertThat(p.quotaOverlay()).isNull();
   }
 
   @Test
@@ -82,6 +83,8 @@ class MethodPolicyTest {
     assertThat(p.rootTemplate()).isEqualTo("/annotated/x");
     assertThat(p.limits()).isEqualTo(LIMITS.toBuilder().requestsPerMinute(2).requestsPerHour(300).build());
     assertThat(p.quota()).isEqualTo(BASE.toBuilder().maxLlmCalls(1).maxToolCalls(3).timeoutSeconds(60).build());
+    assertThat(p.quotaOverlay().apply(ResourceQuota.defaults()))
+        .isEqualTo(ResourceQuota.defaults().toBuilder().maxLlmCalls(1).maxToolCalls(3).timeoutSeconds(60).build());
   }
 
   @Test

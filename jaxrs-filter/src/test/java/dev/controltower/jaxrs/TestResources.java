@@ -49,6 +49,15 @@ final class TestResources {
     }
   }
 
+  /** A locator that reuses the root resource {@link Users} as a sub-resource. */
+  @Path("/orgs")
+  public static class Orgs {
+    @Path("{org}/users")
+    public Users users() {
+      return new Users();
+    }
+  }
+
   /** A sub-resource reached through a locator. */
   public static class Team {
     @GET
@@ -109,6 +118,22 @@ final class TestResources {
     @Path("mapper-throws")
     public String mapperThrows() {
       throw new MapperFailsException();
+    }
+
+    @GET
+    @Path("bad-annotation")
+    @RateLimited(requestsPerMinute = -2)
+    public String badAnnotation() {
+      return "not reached";
+    }
+
+    @GET
+    @Path("quota")
+    @Quota(maxLlmCalls = 1)
+    public String quota(@Context HttpServletRequest request) {
+      process(request).recordLlmCall(1, 1);
+      process(request).recordLlmCall(1, 1);
+      return "not reached";
     }
 
     @GET
@@ -204,13 +229,20 @@ final class TestResources {
     }
   }
 
-  /** Authenticates {@code X-Test-User} as the principal, at the authentication priority. */
+  /**
+   * Authenticates {@code X-Test-User} as the principal, at the authentication priority; refuses the user
+   * {@code intruder} with 401.
+   */
   @Priority(Priorities.AUTHENTICATION)
   public static class HeaderAuthentication implements ContainerRequestFilter {
     @Override
     public void filter(ContainerRequestContext request) {
       String user = request.getHeaderString("X-Test-User");
       if (user == null) {
+        return;
+      }
+      if (user.equals("intruder")) {
+        request.abortWith(jakarta.ws.rs.core.Response.status(401).entity("who are you").build());
         return;
       }
       SecurityContext original = request.getSecurityContext();
