@@ -54,6 +54,18 @@ class ExampleAppWalkthroughTest {
     return json.readTree(r.body());
   }
 
+  /** The pid of the one agent run in flight, as the admin API lists it. */
+  private String awaitRunningPid() throws Exception {
+    for (int i = 0; i < 200; i++) {
+      JsonNode processes = admin("GET", "processes", null);
+      if (processes.size() > 0) {
+        return processes.get(0).get("pid").asText();
+      }
+      Thread.sleep(10);
+    }
+    return null;
+  }
+
   @Test
   void hello_sixthRequestInAMinute_gets429WithRetryAfterAndProblemBody() throws Exception {
     for (int i = 1; i <= 5; i++) {
@@ -140,15 +152,7 @@ class ExampleAppWalkthroughTest {
         HttpRequest.newBuilder(URI.create(app.baseUrl() + "/api/agent/run?steps=15&latency_ms=150"))
             .POST(HttpRequest.BodyPublishers.noBody()).build(),
         HttpResponse.BodyHandlers.ofString());
-    String pid = null;
-    for (int i = 0; i < 200 && pid == null; i++) {
-      JsonNode processes = admin("GET", "processes", null);
-      if (processes.size() > 0) {
-        pid = processes.get(0).get("pid").asText();
-      } else {
-        Thread.sleep(10);
-      }
-    }
+    String pid = awaitRunningPid();
     assertThat(pid).as("the running agent shows up among the processes").isNotNull();
     JsonNode adjusted = admin("PATCH", "processes/" + pid + "/quota", "{\"max_llm_calls\": 30}");
     assertThat(adjusted.at("/quota/max_llm_calls").asInt()).isEqualTo(30);
@@ -166,15 +170,7 @@ class ExampleAppWalkthroughTest {
         HttpRequest.newBuilder(URI.create(app.baseUrl() + "/api/agent/run?steps=4&latency_ms=300"))
             .POST(HttpRequest.BodyPublishers.noBody()).build(),
         HttpResponse.BodyHandlers.ofString());
-    String pid = null;
-    for (int i = 0; i < 200 && pid == null; i++) {
-      JsonNode processes = admin("GET", "processes", null);
-      if (processes.size() > 0) {
-        pid = processes.get(0).get("pid").asText();
-      } else {
-        Thread.sleep(10);
-      }
-    }
+    String pid = awaitRunningPid();
     assertThat(pid).isNotNull();
     HttpResponse<String> badKey = send("PATCH", "/admin/api/processes/" + pid + "/quota", TOKEN, "{\"max_lm_calls\": 3}");
     assertThat(badKey.statusCode()).isEqualTo(400);
