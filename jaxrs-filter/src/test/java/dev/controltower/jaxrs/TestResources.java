@@ -121,13 +121,6 @@ final class TestResources {
     }
 
     @GET
-    @Path("bad-annotation")
-    @RateLimited(requestsPerMinute = -2)
-    public String badAnnotation() {
-      return "not reached";
-    }
-
-    @GET
     @Path("quota")
     @Quota(maxLlmCalls = 1)
     public String quota(@Context HttpServletRequest request) {
@@ -193,6 +186,16 @@ final class TestResources {
       }
       response.setContentType("text/plain");
       response.getWriter().write("legacy " + request.getPathInfo() + " pid " + process(request).pid());
+    }
+  }
+
+  /** An invalid annotation element. */
+  @Path("/bad")
+  public static class BadAnnotation {
+    @GET
+    @RateLimited(requestsPerMinute = -2)
+    public String get() {
+      return "not reached";
     }
   }
 
