@@ -18,8 +18,10 @@ import java.util.Objects;
  * interceptor around the given instances. Nothing is registered when an interceptor already is.
  *
  * <p>The no-argument form checks the {@code controltower.*} properties when the application is
- * deployed, so that a bad value fails the deployment with a message naming the property and the value
- * (registering the interceptor class directly defers that check to the first request).
+ * deployed, so that a bad value fails the deployment with a message naming the property and the value;
+ * every form registers {@link AnnotationCheck}, which checks the {@link RateLimited} and {@link Quota}
+ * annotations of every resource method then. Registering the interceptor directly defers both checks
+ * to the first request.
  *
  * <p>Immutable and thread-safe.
  */
@@ -57,6 +59,9 @@ public final class QuotaFeature implements Feature {
    */
   @Override
   public boolean configure(FeatureContext context) {
+    if (!context.getConfiguration().isRegistered(AnnotationCheck.class)) {
+      context.register(AnnotationCheck.class);
+    }
     if (context.getConfiguration().isRegistered(QuotaInterceptor.class)) {
       return true;
     }

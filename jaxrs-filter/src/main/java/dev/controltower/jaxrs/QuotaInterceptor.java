@@ -129,6 +129,13 @@ public class QuotaInterceptor
   /** The filter priority: after authentication, before authorization ({@code AUTHENTICATION + 500}). */
   public static final int PRIORITY = Priorities.AUTHENTICATION + 500;
 
+  /**
+   * Whether the servlet API can be loaded. Without it {@link ServletBridge}, the one class of the
+   * interceptor that names servlet types, is never touched, so the interceptor runs on runtimes that
+   * have no servlet API at all.
+   */
+  static final boolean SERVLET_API = servletApiPresent();
+
   /** The prefix of the JAX-RS configuration properties read by the no-argument constructor. */
   public static final String PROPERTY_PREFIX = "controltower.";
 
@@ -251,7 +258,7 @@ public class QuotaInterceptor
     HttpSettings settings = settingsFrom(configuration);
     RateLimiter limiter = null;
     ResourceTracker tracker = null;
-    ServletBridge servlet = ServletBridge.current(resourceContext);
+    ServletBridge servlet = servletBridge(resourceContext);
     if (servlet != null) {
       limiter = servlet.contextAttribute(HttpAttributes.RATE_LIMITER) instanceof RateLimiter l ? l : null;
       tracker = servlet.contextAttribute(HttpAttributes.RESOURCE_TRACKER) instanceof ResourceTracker t ? t : null;
@@ -270,6 +277,20 @@ public class QuotaInterceptor
       }
     }
     return RequestGate.builder().settings(settings).rateLimiter(limiter).resourceTracker(tracker).build();
+  }
+
+  private static boolean servletApiPresent() {
+    try {
+      Class.forName("jakarta.servlet.http.HttpServletRequest", false, QuotaInterceptor.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException | LinkageError absent) {
+      return false;
+    }
+  }
+
+  /** The servlet side of the current request, or null outside a servlet container. */
+  static ServletBridge servletBridge(ResourceContext resources) {
+    return SERVLET_API ? ServletBridge.current(resources) : null;
   }
 
   /**
@@ -367,7 +388,7 @@ public class QuotaInterceptor
   }
 
   private String clientKey(RequestGate g, ContainerRequestContext request) {
-    ServletBridge servlet = ServletBridge.current(resourceContext);
+    ServletBridge servlet = servletBridge(resourceContext);
     SecurityContext security = request.getSecurityContext();
     Principal principal = security == null ? null : security.getUserPrincipal();
     return g.clientKey(principal == null ? null : principal.getName(), request.getHeaders()::get,

@@ -8,34 +8,22 @@ import jakarta.ws.rs.core.Context;
 /**
  * The servlet side of a JAX-RS request, when the runtime runs inside a servlet container: the client
  * address (JAX-RS has no portable way to read it) and the servlet context (where a servlet filter of
- * the same webapp shares its limiter and tracker). Only this class names servlet types, and it is
- * loaded only when the servlet API is present, so the interceptor also runs on runtimes without it.
+ * the same webapp shares its limiter and tracker). Of the interceptor's classes only this one names
+ * servlet types, and it is used only when {@link QuotaInterceptor#SERVLET_API} says the API is present.
  */
 final class ServletBridge {
-
-  /** Whether the servlet API can be loaded; when false, no method of this class may be called. */
-  static final boolean AVAILABLE = servletApiPresent();
 
   @Context
   private HttpServletRequest request;
 
   private ServletBridge() {}
 
-  private static boolean servletApiPresent() {
-    try {
-      Class.forName("jakarta.servlet.http.HttpServletRequest", false, ServletBridge.class.getClassLoader());
-      return true;
-    } catch (ClassNotFoundException | LinkageError absent) {
-      return false;
-    }
-  }
-
   /**
    * The servlet objects of the current request, injected by the runtime through {@code resources}, or
    * null when the runtime does not run in a servlet container.
    */
   static ServletBridge current(ResourceContext resources) {
-    if (!AVAILABLE || resources == null) {
+    if (resources == null) {
       return null;
     }
     try {

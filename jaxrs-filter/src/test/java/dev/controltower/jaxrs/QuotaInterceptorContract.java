@@ -1,12 +1,17 @@
 package dev.controltower.jaxrs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.controltower.http.ClientIdentityResolver;
+import dev.controltower.http.HttpAttributes;
 import dev.controltower.http.HttpSettings;
 import dev.controltower.resources.LimitType;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceTracker;
+import dev.controltower.servlet.RateLimitFilter;
+import jakarta.servlet.DispatcherType;
 import jakarta.ws.rs.core.Application;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,8 +19,16 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.ee11.servlet.FilterHolder;
 import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -324,15 +337,26 @@ abstract class QuotaInterceptorContract {
   }
 
   @Test
-  void get_invalidAnnotation_answers500WithoutCountingOrTracking() throws Exception {
-    startDefault();
+  void get_invalidAnnotationInterceptorOnly_answers500WithoutCountingOrTracking() throws Exception {
+    start(new TestApplication(Set.of(TestResources.BadAnnotation.class), Set.of(new QuotaInterceptor(limiter, tracker)),
+        Map.of()));
 
-    HttpResponse<String> r = get("/api/failing/bad-annotation");
+    HttpResponse<String> r = get("/api/bad");
 
     assertThat(r.statusCode()).isEqualTo(500);
     assertThat(r.body()).doesNotContain("not reached");
     assertThat(tracker.getSystemUsage().totalProcesses()).isZero();
-    assertThat(limiter.getUsage(LOCAL, "GET /failing/bad-annotation").get(LimitType.MINUTE).current()).isZero();
+    assertThat(limiter.getUsage(LOCAL, "GET /bad").get(LimitType.MINUTE).current()).isZero();
+  }
+
+  @Test
+  void invalidAnnotationWithFeature_deploymentFails() {
+    Throwable failure = catchThrowable(() -> start(new TestApplication(
+        Set.of(TestResources.BadAnnotation.class), Set.of(new QuotaFeature(limiter, tracker)), Map.of())));
+
+    // Jersey's servlet fails its init (Jetty reports a ServletException), RESTEasy's deployment throws.
+    assertThat(failure).hasStackTraceContaining("@RateLimited.requestsPerMinute on "
+        + TestResources.BadAnnotation.class.getName() + ".get must be >= 0, or -1 for unset, but was -2");
   }
 
   @Test
@@ -433,7 +457,7 @@ abstract class QuotaInterceptorContract {
           // that request then never reaches the application. Give it a connection of its own.
           HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri(r[0])).build(), HttpResponse.BodyHandlers.discarding());
         } else {
-          get(r[0], java.util.Arrays.copyOfRange(r, 1, r.length));
+          get(r[0], Arrays.copyOfRange(r, 1, r.length));
         }
       }
     }
@@ -446,15 +470,15 @@ abstract class QuotaInterceptorContract {
   void concurrentRequests_oneTemplate_admitExactlyTheLimitAndLeakNoPid() throws Exception {
     limiter.setDefaultConfig(RateLimitConfig.builder().requestsPerMinute(50).requestsPerHour(0).requestsPerDay(0).build());
     startDefault();
-    java.util.List<java.util.concurrent.CompletableFuture<HttpResponse<Void>>> inFlight = new java.util.ArrayList<>();
+    List<CompletableFuture<HttpResponse<Void>>> inFlight = new ArrayList<>();
 
     for (int i = 0; i < 100; i++) {
       inFlight.add(http.sendAsync(HttpRequest.newBuilder(uri("/api/users/" + i)).build(),
           HttpResponse.BodyHandlers.discarding()));
     }
-    java.util.Map<Integer, Long> byStatus = new java.util.TreeMap<>();
+    Map<Integer, Long> byStatus = new TreeMap<>();
     for (var f : inFlight) {
-      byStatus.merge(f.get(30, java.util.concurrent.TimeUnit.SECONDS).statusCode(), 1L, Long::sum);
+      byStatus.merge(f.get(30, TimeUnit.SECONDS).statusCode(), 1L, Long::sum);
     }
 
     assertThat(byStatus).isEqualTo(Map.of(200, 50L, 429, 50L));
@@ -520,12 +544,12 @@ abstract class QuotaInterceptorContract {
     assertThat(header(r, "X-RateLimit-Limit")).isEqualTo("60");
     assertThat(header(r, "X-RateLimit-Remaining")).isEqualTo("59");
     assertThat(r.headers().map().toString()).doesNotContain("secret-key");
-    String key = new dev.controltower.http.ClientIdentityResolver(HttpSettings.fromMap(Map.of("user-header", "X-API-Key")))
-        .resolve(null, name -> name.equalsIgnoreCase("X-API-Key") ? java.util.List.of("secret-key") : java.util.List.of(),
+    String key = new ClientIdentityResolver(HttpSettings.fromMap(Map.of("user-header", "X-API-Key")))
+        .resolve(null, name -> name.equalsIgnoreCase("X-API-Key") ? List.of("secret-key") : List.of(),
             "127.0.0.1");
     assertThat(key).startsWith("key:").doesNotContain("secret");
     RateLimiter published =
-        (RateLimiter) context.getServletContext().getAttribute(dev.controltower.http.HttpAttributes.RATE_LIMITER);
+        (RateLimiter) context.getServletContext().getAttribute(HttpAttributes.RATE_LIMITER);
     assertThat(published.getUsage(key, "GET /users/{id}").get(LimitType.MINUTE).current()).isEqualTo(1);
   }
 
@@ -573,16 +597,13 @@ abstract class QuotaInterceptorContract {
   }
 
   @Test
-  void featureRegistrationWithBadProperty_deploymentFails() throws Exception {
-    Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> start(new TestApplication(
+  void featureRegistrationWithBadProperty_deploymentFails() {
+    Throwable failure = catchThrowable(() -> start(new TestApplication(
         Set.of(QuotaFeature.class), Set.of(), Map.of("controltower.requests-per-minute", "lots"))));
 
-    if (failure == null) { // the runtime deployed lazily and marked its servlet unavailable instead
-      assertThat(get("/api/users/1").statusCode()).isGreaterThanOrEqualTo(500);
-    } else {
-      assertThat(failure).hasStackTraceContaining(
-          "bad configuration property controltower.requests-per-minute must be a whole number >= 0 but was 'lots'");
-    }
+    // Jersey's servlet fails its init (Jetty reports a ServletException), RESTEasy's deployment throws.
+    assertThat(failure).hasStackTraceContaining(
+        "bad configuration property controltower.requests-per-minute must be a whole number >= 0 but was 'lots'");
   }
 
   @Test
@@ -604,8 +625,8 @@ abstract class QuotaInterceptorContract {
     connector.setPort(0);
     server.addConnector(connector);
     context = new ServletContextHandler("/");
-    context.setAttribute(dev.controltower.http.HttpAttributes.RATE_LIMITER, limiter);
-    context.setAttribute(dev.controltower.http.HttpAttributes.RESOURCE_TRACKER, tracker);
+    context.setAttribute(HttpAttributes.RATE_LIMITER, limiter);
+    context.setAttribute(HttpAttributes.RESOURCE_TRACKER, tracker);
     runtime().mount(context, "/api", app);
     server.setHandler(context);
     server.start();
@@ -628,13 +649,13 @@ abstract class QuotaInterceptorContract {
     connector.setPort(0);
     server.addConnector(connector);
     context = new ServletContextHandler("/");
-    context.setAttribute(dev.controltower.http.HttpAttributes.RATE_LIMITER, limiter);
-    context.setAttribute(dev.controltower.http.HttpAttributes.RESOURCE_TRACKER, tracker);
-    org.eclipse.jetty.ee11.servlet.FilterHolder filter =
-        new org.eclipse.jetty.ee11.servlet.FilterHolder(dev.controltower.servlet.RateLimitFilter.class);
+    context.setAttribute(HttpAttributes.RATE_LIMITER, limiter);
+    context.setAttribute(HttpAttributes.RESOURCE_TRACKER, tracker);
+    FilterHolder filter =
+        new FilterHolder(RateLimitFilter.class);
     filter.setInitParameter("endpoint-patterns", "GET /users/{id}");
     filter.setAsyncSupported(true);
-    context.addFilter(filter, filterMapping, java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST));
+    context.addFilter(filter, filterMapping, EnumSet.of(DispatcherType.REQUEST));
     context.addServlet(TestResources.LegacyUsersServlet.class, "/users/*");
     runtime().mount(context, "/api", new TestApplication(Set.of(QuotaInterceptor.class), Set.of(), Map.of()));
     server.setHandler(context);

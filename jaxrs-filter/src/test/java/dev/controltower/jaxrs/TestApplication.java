@@ -1,6 +1,7 @@
 package dev.controltower.jaxrs;
 
 import jakarta.ws.rs.core.Application;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 
@@ -22,7 +23,7 @@ final class TestApplication extends Application {
 
   @Override
   public Set<Class<?>> getClasses() {
-    Set<Class<?>> classes = new java.util.HashSet<>(Set.of(TestResources.Users.class, TestResources.Orgs.class, TestResources.Annotated.class,
+    Set<Class<?>> classes = new HashSet<>(Set.of(TestResources.Users.class, TestResources.Orgs.class, TestResources.Annotated.class,
         TestResources.Failing.class, TestResources.ThrowingMapper.class, TestResources.HeaderAuthentication.class,
         TestResources.FailingResponseFilter.class));
     classes.addAll(extraClasses);

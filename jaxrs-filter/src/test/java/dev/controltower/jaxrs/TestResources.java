@@ -3,7 +3,9 @@ package dev.controltower.jaxrs;
 import dev.controltower.http.ProcessContext;
 import dev.controltower.http.QuotaExceededException;
 import jakarta.annotation.Priority;
+import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -17,8 +19,10 @@ import jakarta.ws.rs.container.ContainerResponseContext;
 import jakarta.ws.rs.container.ContainerResponseFilter;
 import jakarta.ws.rs.container.Suspended;
 import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
 import jakarta.ws.rs.ext.ExceptionMapper;
+import java.io.IOException;
 import java.security.Principal;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -121,13 +125,6 @@ final class TestResources {
     }
 
     @GET
-    @Path("bad-annotation")
-    @RateLimited(requestsPerMinute = -2)
-    public String badAnnotation() {
-      return "not reached";
-    }
-
-    @GET
     @Path("quota")
     @Quota(maxLlmCalls = 1)
     public String quota(@Context HttpServletRequest request) {
@@ -181,18 +178,28 @@ final class TestResources {
   }
 
   /** A plain servlet serving the same API as {@link Users}, behind the servlet filter. */
-  public static class LegacyUsersServlet extends jakarta.servlet.http.HttpServlet {
+  public static class LegacyUsersServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
 
     @Override
-    protected void doGet(HttpServletRequest request, jakarta.servlet.http.HttpServletResponse response)
-        throws java.io.IOException {
+    protected void doGet(HttpServletRequest request, HttpServletResponse response)
+        throws IOException {
       String llm = request.getParameter("llm");
       for (int i = 0; llm != null && i < Integer.parseInt(llm); i++) {
         process(request).recordLlmCall(1, 1);
       }
       response.setContentType("text/plain");
       response.getWriter().write("legacy " + request.getPathInfo() + " pid " + process(request).pid());
+    }
+  }
+
+  /** An invalid annotation element. */
+  @Path("/bad")
+  public static class BadAnnotation {
+    @GET
+    @RateLimited(requestsPerMinute = -2)
+    public String get() {
+      return "not reached";
     }
   }
 
@@ -204,7 +211,7 @@ final class TestResources {
   /** An application mapper that itself fails: the runtime then skips the response filters. */
   public static class ThrowingMapper implements ExceptionMapper<MapperFailsException> {
     @Override
-    public jakarta.ws.rs.core.Response toResponse(MapperFailsException exception) {
+    public Response toResponse(MapperFailsException exception) {
       throw new IllegalStateException("mapper failed");
     }
   }
@@ -224,8 +231,8 @@ final class TestResources {
   @Priority(QuotaInterceptor.PRIORITY - 1)
   public static class CustomQuotaMapper implements ExceptionMapper<QuotaExceededException> {
     @Override
-    public jakarta.ws.rs.core.Response toResponse(QuotaExceededException exception) {
-      return jakarta.ws.rs.core.Response.status(402).entity("pay for " + exception.violation().code()).build();
+    public Response toResponse(QuotaExceededException exception) {
+      return Response.status(402).entity("pay for " + exception.violation().code()).build();
     }
   }
 
@@ -242,7 +249,7 @@ final class TestResources {
         return;
       }
       if (user.equals("intruder")) {
-        request.abortWith(jakarta.ws.rs.core.Response.status(401).entity("who are you").build());
+        request.abortWith(Response.status(401).entity("who are you").build());
         return;
       }
       SecurityContext original = request.getSecurityContext();
