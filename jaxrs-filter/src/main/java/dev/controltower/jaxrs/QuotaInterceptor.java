@@ -10,7 +10,6 @@ import dev.controltower.http.QuotaExceededException;
 import dev.controltower.http.RequestGate;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimiter;
-import dev.controltower.resources.ResourceQuota;
 import dev.controltower.resources.ResourceTracker;
 import jakarta.annotation.Priority;
 import jakarta.ws.rs.InternalServerErrorException;
@@ -336,26 +335,18 @@ public class QuotaInterceptor
     String endpoint = endpoint(g, method, resourceClass, policy);
 
     request.setProperty(HttpAttributes.COUNTED, Boolean.TRUE);
-    Admission admission = g.admit(clientKey(g, request), endpoint, request.getHeaderString(REQUEST_ID_HEADER));
+    Admission admission =
+        g.admit(clientKey(g, request), endpoint, request.getHeaderString(REQUEST_ID_HEADER), policy.quota());
     if (!admission.admitted()) {
       request.abortWith(toResponse(admission.rejection()));
       return;
     }
     ProcessContext process = admission.process();
-    if (!policy.quota().equals(g.settings().quota())) {
-      ResourceQuota quota = policy.quota();
-      g.resourceTracker().adjustQuota(process.pid(), current -> quota.toBuilder());
-    }
     request.setProperty(ADMISSION, admission);
     request.setProperty(ProcessContext.ATTRIBUTE, process);
     request.setProperty(ProcessReleaseListener.RELEASE_ATTRIBUTE, (Runnable) () -> g.release(process));
   }
 
-  /**
-   * Applies the method's {@link Quota} to the process that a servlet filter in front allocated, so that
-   * quota annotations hold behind one too (its rate limits cannot: the request was counted under the
-   * filter's endpoint name). The annotation's elements replace those of the process's quota.
-   */
   /** The endpoint of a matched request, with its annotation limits installed in the limiter. */
   private String endpoint(RequestGate g, String method, Class<?> resourceClass, MethodPolicy policy) {
     // A class without @Path, or a root resource class reached through a locator (more than one matched
@@ -367,6 +358,11 @@ public class QuotaInterceptor
     return endpoint;
   }
 
+  /**
+   * Applies the method's {@link Quota} to the process that a servlet filter in front allocated, so that
+   * quota annotations hold behind one too (its rate limits cannot: the request was counted under the
+   * filter's endpoint name). The annotation's elements replace those of the process's quota.
+   */
   private void applyQuotaToForeignProcess(ContainerRequestContext request) {
     ProcessContext process = processContext(request);
     Method resourceMethod = resourceInfo.getResourceMethod();

@@ -300,7 +300,8 @@ abstract class QuotaInterceptorContract {
     HttpResponse<String> over = send("POST", "/api/annotated/tools?calls=4");
 
     assertThat(within.statusCode()).isEqualTo(200);
-    assertThat(within.body()).isEqualTo("tools 3 of 0 left");
+    // The process is allocated with the merged quota: class maxLlmCalls 1, method maxToolCalls 3.
+    assertThat(within.body()).isEqualTo("tools 3 of 0 left; quota 1 llm, 3 tools");
     assertThat(over.statusCode()).isEqualTo(429);
     assertThat(over.body()).contains("max_tool_calls_exceeded");
   }

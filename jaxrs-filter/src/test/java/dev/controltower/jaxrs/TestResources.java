@@ -105,7 +105,8 @@ final class TestResources {
       for (int i = 0; i < calls; i++) {
         p.recordToolCall();
       }
-      return "tools " + calls + " of " + p.remaining().orElseThrow().toolCalls() + " left";
+      return "tools " + calls + " of " + p.remaining().orElseThrow().toolCalls() + " left; quota "
+          + p.quota().maxLlmCalls() + " llm, " + p.quota().maxToolCalls() + " tools";
     }
   }
 
