@@ -1,0 +1,87 @@
+package dev.controltower.benchmarks;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import dev.controltower.resources.RateLimiter;
+import io.github.bucket4j.Bucket;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.util.Locale;
+
+/**
+ * Retained heap per tracked (user, endpoint) pair, for the kit and for Bucket4j in Caffeine.
+ *
+ * <p>Each contestant runs in a JVM of its own ({@code java -cp benchmarks.jar
+ * dev.controltower.benchmarks.RetainedHeap controltower|bucket4j [keys]}): measure the used heap after
+ * full collections, track {@code keys} pairs (one allowed check each, the default three windows), drop
+ * everything but the limiter, collect again, and divide the difference by the number of pairs. Key
+ * strings are included: every pair is made of fresh user and endpoint strings, as a servlet container
+ * would hand them over, and whatever the limiter keeps of them counts.
+ */
+public final class RetainedHeap {
+  private RetainedHeap() {}
+
+  public static void main(String[] args) throws InterruptedException {
+    String who = args.length > 0 ? args[0] : "controltower";
+    int keys = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
+
+    long before = usedAfterGc();
+    Object retained;
+    switch (who) {
+      case "controltower" -> {
+        RateLimiter limiter = Peers.controlTower();
+        for (int i = 0; i < keys; i++) {
+          if (!limiter.checkRateLimit(user(i), endpoint(i)).allowed()) {
+            throw new AssertionError("refused " + i);
+          }
+        }
+        limiter.cleanUp();
+        if (limiter.trackedKeys() != keys) {
+          throw new AssertionError("tracked " + limiter.trackedKeys() + " of " + keys);
+        }
+        retained = limiter;
+      }
+      case "bucket4j" -> {
+        Cache<String, Bucket> cache = Peers.bucket4jCache();
+        for (int i = 0; i < keys; i++) {
+          if (!Peers.bucket4jCheck(cache, user(i), endpoint(i))) {
+            throw new AssertionError("refused " + i);
+          }
+        }
+        cache.cleanUp();
+        if (cache.estimatedSize() != keys) {
+          throw new AssertionError("tracked " + cache.estimatedSize() + " of " + keys);
+        }
+        retained = cache;
+      }
+      default -> throw new IllegalArgumentException("controltower or bucket4j, not " + who);
+    }
+    long after = usedAfterGc();
+    double perKey = (after - before) / (double) keys;
+    System.out.printf(Locale.ROOT, "%s keys=%d retained=%d bytes perKey=%.1f%n",
+        who, keys, after - before, perKey);
+    // Keep the limiter reachable until the second measurement is done.
+    if (retained.hashCode() == 42) {
+      System.out.println();
+    }
+  }
+
+  /** Fresh strings per pair, the same for both contestants. */
+  static String user(int i) {
+    return new String("user-" + (i / 10) + "-" + (i * 7919 % 1000));
+  }
+
+  static String endpoint(int i) {
+    return new String("/api/v1/resource-" + (i % 10));
+  }
+
+  private static long usedAfterGc() throws InterruptedException {
+    MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+    long used = Long.MAX_VALUE;
+    for (int i = 0; i < 5; i++) {
+      System.gc();
+      Thread.sleep(100);
+      used = Math.min(used, memory.getHeapMemoryUsage().getUsed());
+    }
+    return memory.getHeapMemoryUsage().getUsed();
+  }
+}
