@@ -314,7 +314,7 @@ public final class LocalRateLimiter implements RateLimiter {
     for (WindowKey key : new ArrayList<>(windows.asMap().keySet())) {
       windows.asMap().computeIfPresent(key, (k, state) -> {
         synchronized (state) {
-          if (!state.isQuiet(now)) {
+          if (!state.isQuiet(now, getConfig(k.user, k.endpoint))) {
             return state;
           }
           state.retired = true;

@@ -188,11 +188,19 @@ final class WindowState {
     return Math.max(0, (newest + buckets + 1) * size - now);
   }
 
-  /** Whether every window counts nothing at {@code now} (after advancing to it). */
-  boolean isQuiet(long now) {
+  /**
+   * Whether every window that {@code config} enables counts nothing at {@code now} (after advancing
+   * to it). Counts kept in disabled windows do not keep a pair alive, just as they do not extend its
+   * expiry.
+   */
+  boolean isQuiet(long now, dev.controltower.resources.RateLimitConfig config) {
     advance(now);
-    return rings[MINUTE * geometry.stride] == 0 && rings[HOUR * geometry.stride] == 0
-        && rings[DAY * geometry.stride] == 0 && (burst == null || burst[0] == 0);
+    for (LimitType type : LimitType.values()) {
+      if (config.limitFor(type) > 0 && count(type) > 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** How many windows this pair holds: three, or four with a burst window. */
