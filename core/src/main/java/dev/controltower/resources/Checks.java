@@ -28,6 +28,13 @@ final class Checks {
     return value;
   }
 
+  /** For builders whose settings may be given once: names the earlier value when one is repeated. */
+  static void notYetSet(String name, Object current, boolean isSet) {
+    if (isSet) {
+      throw new IllegalStateException(name + " was already set to " + current);
+    }
+  }
+
   static <T> T notNull(String name, T value) {
     if (value == null) {
       throw new NullPointerException(name + " must not be null");

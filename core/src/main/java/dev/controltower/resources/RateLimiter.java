@@ -148,6 +148,14 @@ public interface RateLimiter {
    */
   int cleanupExpired();
 
+  /**
+   * Up to {@code max} of the (user, endpoint) pairs that hold state now, in no particular order, for
+   * admin views. Costs time in proportion to {@code max}; reading creates no state.
+   *
+   * @throws IllegalArgumentException if {@code max} is negative
+   */
+  java.util.List<RateLimitKey> keys(int max);
+
   /** How many (user, endpoint) pairs hold state now; an estimate while other threads change it. */
   long trackedKeys();
 
@@ -169,9 +177,7 @@ public interface RateLimiter {
     /** The config for users and endpoints without one; default {@link RateLimitConfig#defaults()}. */
     public Builder defaultConfig(RateLimitConfig config) {
       Checks.notNull("defaultConfig", config);
-      if (defaultConfig != null) {
-        throw new IllegalStateException("defaultConfig was already set to " + defaultConfig);
-      }
+      Checks.notYetSet("defaultConfig", defaultConfig, defaultConfig != null);
       defaultConfig = config;
       return this;
     }
@@ -182,9 +188,7 @@ public interface RateLimiter {
      */
     public Builder clock(InstantSource clock) {
       Checks.notNull("clock", clock);
-      if (this.clock != null) {
-        throw new IllegalStateException("clock was already set to " + this.clock);
-      }
+      Checks.notYetSet("clock", this.clock, this.clock != null);
       this.clock = clock;
       return this;
     }
@@ -197,9 +201,7 @@ public interface RateLimiter {
       if (maximumKeys < 1) {
         throw new IllegalArgumentException("maximumKeys must be >= 1 but was " + maximumKeys);
       }
-      if (this.maximumKeys != -1) {
-        throw new IllegalStateException("maximumKeys was already set to " + this.maximumKeys);
-      }
+      Checks.notYetSet("maximumKeys", this.maximumKeys, this.maximumKeys != -1);
       this.maximumKeys = maximumKeys;
       return this;
     }
@@ -213,9 +215,7 @@ public interface RateLimiter {
       if (bucketCount < 1 || 1000 % bucketCount != 0) {
         throw new IllegalArgumentException("bucketCount must be a divisor of 1000 but was " + bucketCount);
       }
-      if (this.bucketCount != -1) {
-        throw new IllegalStateException("bucketCount was already set to " + this.bucketCount);
-      }
+      Checks.notYetSet("bucketCount", this.bucketCount, this.bucketCount != -1);
       this.bucketCount = bucketCount;
       return this;
     }

@@ -161,9 +161,7 @@ public interface ResourceTracker {
     /** The quota of pids tracked by a recording rather than by {@link #allocate}; default the design document's. */
     public Builder defaultQuota(ResourceQuota quota) {
       Checks.notNull("defaultQuota", quota);
-      if (defaultQuota != null) {
-        throw new IllegalStateException("defaultQuota was already set to " + defaultQuota);
-      }
+      Checks.notYetSet("defaultQuota", defaultQuota, defaultQuota != null);
       defaultQuota = quota;
       return this;
     }
@@ -174,9 +172,7 @@ public interface ResourceTracker {
      */
     public Builder clock(InstantSource clock) {
       Checks.notNull("clock", clock);
-      if (this.clock != null) {
-        throw new IllegalStateException("clock was already set to " + this.clock);
-      }
+      Checks.notYetSet("clock", this.clock, this.clock != null);
       this.clock = clock;
       return this;
     }
@@ -184,9 +180,7 @@ public interface ResourceTracker {
     /** Where warnings go; default the SLF4J logger named {@code dev.controltower.resources.ResourceTracker}. */
     public Builder logger(Logger logger) {
       Checks.notNull("logger", logger);
-      if (this.logger != null) {
-        throw new IllegalStateException("logger was already set to " + this.logger);
-      }
+      Checks.notYetSet("logger", this.logger, this.logger != null);
       this.logger = logger;
       return this;
     }

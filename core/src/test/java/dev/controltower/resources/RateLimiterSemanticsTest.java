@@ -387,4 +387,16 @@ class RateLimiterSemanticsTest {
     limiter.cleanUp();
     assertThat(limiter.trackedKeys()).isZero();
   }
+
+  @Test
+  void keys_listsPairsWithStateUpToMax() {
+    RateLimiter limiter = limiter(RateLimitConfig.defaults());
+    limiter.checkRateLimit("a", "/x");
+    limiter.checkRateLimit("b", "/y");
+    limiter.checkRateLimit("c", "/z", false);
+    assertThat(limiter.keys(10)).containsExactlyInAnyOrder(new RateLimitKey("a", "/x"), new RateLimitKey("b", "/y"));
+    assertThat(limiter.keys(1)).hasSize(1);
+    assertThatThrownBy(() -> limiter.keys(-1)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("max must be >= 0 but was -1");
+  }
 }

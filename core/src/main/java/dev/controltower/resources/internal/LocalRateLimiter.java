@@ -8,6 +8,7 @@ import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.controltower.resources.LimitType;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimitDecision;
+import dev.controltower.resources.RateLimitKey;
 import dev.controltower.resources.RateLimitResult;
 import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.WindowUsage;
@@ -325,6 +326,21 @@ public final class LocalRateLimiter implements RateLimiter {
     }
     windows.cleanUp();
     return removed[0];
+  }
+
+  @Override
+  public List<RateLimitKey> keys(int max) {
+    if (max < 0) {
+      throw new IllegalArgumentException("max must be >= 0 but was " + max);
+    }
+    List<RateLimitKey> keys = new ArrayList<>(Math.min(max, 1024));
+    for (WindowKey key : windows.asMap().keySet()) {
+      if (keys.size() >= max) {
+        break;
+      }
+      keys.add(new RateLimitKey(key.user, key.endpoint));
+    }
+    return Collections.unmodifiableList(keys);
   }
 
   @Override

@@ -1,0 +1,38 @@
+package dev.controltower.http;
+
+import dev.controltower.resources.RateLimitDecision;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The outcome of {@link RequestGate#admit}: either the request goes on, with a {@link ProcessContext}
+ * that must be released when its response completes, or it is answered with {@link #rejection()}.
+ *
+ * @param decision the limiter's decision
+ * @param headers the fields to set on an admitted response ({@code RateLimit-Policy}, {@code RateLimit},
+ *     {@code X-Process-Id}); a rejection carries its own in {@link ProblemResponse#headers()}
+ * @param process the admitted request's process, {@code null} when rejected
+ * @param rejection the 429 answer, {@code null} when admitted
+ */
+public record Admission(RateLimitDecision decision, List<HeaderField> headers, ProcessContext process,
+    ProblemResponse rejection) {
+
+  /**
+   * Validates the combination.
+   *
+   * @throws IllegalArgumentException unless exactly one of {@code process} and {@code rejection} is set
+   * @throws NullPointerException if {@code decision} or {@code headers} is null
+   */
+  public Admission {
+    Objects.requireNonNull(decision, "decision must not be null");
+    headers = List.copyOf(Objects.requireNonNull(headers, "headers must not be null"));
+    if ((process == null) == (rejection == null)) {
+      throw new IllegalArgumentException("exactly one of process and rejection must be set");
+    }
+  }
+
+  /** Whether the request goes on. */
+  public boolean admitted() {
+    return process != null;
+  }
+}

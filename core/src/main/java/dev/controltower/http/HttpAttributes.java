@@ -1,0 +1,30 @@
+package dev.controltower.http;
+
+/**
+ * Attribute names shared by the adapters, so that a servlet filter and a JAX-RS application in one
+ * webapp find each other's state.
+ */
+public final class HttpAttributes {
+  /**
+   * Servlet-context attribute holding the {@link dev.controltower.resources.RateLimiter} that every
+   * adapter of the webapp uses, so that one user has one budget. An adapter that finds one uses it;
+   * one that builds its own publishes it here if the attribute is unset.
+   */
+  public static final String RATE_LIMITER = "dev.controltower.resources.RateLimiter";
+  /** Servlet-context attribute holding the shared {@link dev.controltower.resources.ResourceTracker}. */
+  public static final String RESOURCE_TRACKER = "dev.controltower.resources.ResourceTracker";
+  /** Request attribute holding the request's {@link ProcessContext}. */
+  public static final String PROCESS_CONTEXT = ProcessContext.ATTRIBUTE;
+  /**
+   * Request attribute set once an adapter has decided about a request (counted it, or let it pass as
+   * excluded or a preflight), so that a second registration of a filter, or a second adapter (a servlet
+   * filter in front of a JAX-RS application), does not count it again. A later adapter that finds it
+   * should take the request's {@link ProcessContext} from {@link #PROCESS_CONTEXT} instead of allocating
+   * one.
+   */
+  public static final String COUNTED = "dev.controltower.http.counted";
+  /** Response header carrying the request's pid. */
+  public static final String PROCESS_ID_HEADER = "X-Process-Id";
+
+  private HttpAttributes() {}
+}

@@ -1,0 +1,333 @@
+package dev.controltower.http;
+
+import dev.controltower.resources.RateLimitConfig;
+import dev.controltower.resources.ResourceQuota;
+import dev.controltower.resources.internal.LogSafe;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+
+/**
+ * Everything the HTTP adapters ({@code RateLimitFilter}, {@code QuotaInterceptor}) can be configured
+ * with, parsed from kebab-case parameters: servlet {@code <init-param>}s or JAX-RS properties. Immutable
+ * and thread-safe.
+ *
+ * <p>Parameters, their meaning and defaults (a missing parameter takes its default; a present one
+ * that does not parse is an error that names the parameter and the value, never a silent default):
+ *
+ * <table>
+ *   <caption>Parameters</caption>
+ *   <tr><th>parameter</th><th>meaning</th><th>default</th></tr>
+ *   <tr><td>{@code requests-per-minute}</td><td>requests per user and endpoint in any 60 s; 0 disables</td><td>60</td></tr>
+ *   <tr><td>{@code requests-per-hour}</td><td>in any 3,600 s; 0 disables</td><td>1000</td></tr>
+ *   <tr><td>{@code requests-per-day}</td><td>in any 86,400 s; 0 disables</td><td>10000</td></tr>
+ *   <tr><td>{@code burst-size}</td><td>in any 1 s; 0 disables</td><td>0</td></tr>
+ *   <tr><td>{@code max-llm-calls}</td><td>LLM calls per request</td><td>10</td></tr>
+ *   <tr><td>{@code max-tool-calls}</td><td>tool calls per request</td><td>50</td></tr>
+ *   <tr><td>{@code max-agent-hops}</td><td>agent hops per request</td><td>21</td></tr>
+ *   <tr><td>{@code max-iterations}</td><td>iterations per request</td><td>3</td></tr>
+ *   <tr><td>{@code max-input-tokens}</td><td>input tokens per LLM call</td><td>4096</td></tr>
+ *   <tr><td>{@code max-output-tokens}</td><td>output tokens per LLM call</td><td>2048</td></tr>
+ *   <tr><td>{@code max-context-tokens}</td><td>input plus output tokens per LLM call</td><td>16384</td></tr>
+ *   <tr><td>{@code timeout-seconds}</td><td>seconds a request's process may run</td><td>300</td></tr>
+ *   <tr><td>{@code soft-timeout-seconds}</td><td>seconds after which a warning is logged</td><td>240</td></tr>
+ *   <tr><td>{@code identity-order}</td><td>comma list of {@code principal}, {@code user-header}, {@code ip}:
+ *       where the user key comes from, first hit wins</td><td>{@code principal,user-header,ip}</td></tr>
+ *   <tr><td>{@code user-header}</td><td>header with the caller's API key; its value is hashed, never
+ *       kept</td><td>none</td></tr>
+ *   <tr><td>{@code trusted-proxies}</td><td>comma list of CIDR blocks or addresses whose forwarding
+ *       header is believed</td><td>none: forwarding headers are ignored</td></tr>
+ *   <tr><td>{@code forwarded-header}</td><td>the forwarding header read from trusted proxies:
+ *       {@code X-Forwarded-For}, {@code Forwarded} (RFC 7239) or another comma list such as
+ *       {@code X-Real-IP}</td><td>{@code X-Forwarded-For}</td></tr>
+ *   <tr><td>{@code max-forwarded-hops}</td><td>the most forwarding entries walked from the right, 1-100</td><td>10</td></tr>
+ *   <tr><td>{@code ipv6-prefix-length}</td><td>IPv6 clients are grouped by this prefix, 1-128</td><td>56</td></tr>
+ *   <tr><td>{@code endpoint-patterns}</td><td>comma list of patterns that name endpoints, first match wins:
+ *       {@code /api/users/*} (that path and all below), {@code /api/users/{id}/posts}
+ *       ({@code {name}}, or {@code *} inside a path, is exactly one segment), optionally prefixed by a method
+ *       ({@code GET /api/x}). A path that matches none counts against the endpoint
+ *       {@code default}</td><td>none: every path is {@code default}</td></tr>
+ *   <tr><td>{@code exclude-paths}</td><td>comma list of patterns (same syntax) that are neither limited
+ *       nor tracked</td><td>none</td></tr>
+ *   <tr><td>{@code case-insensitive-paths}</td><td>whether paths and patterns are compared ignoring
+ *       case</td><td>false</td></tr>
+ *   <tr><td>{@code legacy-headers}</td><td>also send {@code X-RateLimit-Limit/Remaining/Reset}</td><td>false</td></tr>
+ *   <tr><td>{@code trust-request-id}</td><td>use a well-formed incoming {@code X-Request-Id} as the pid
+ *       (it is then echoed in {@code X-Process-Id})</td><td>false</td></tr>
+ * </table>
+ *
+ * @param rateLimit the default rate limits of every (user, endpoint) pair
+ * @param quota the quota allocated to every admitted request's process
+ * @param identityOrder where the user key comes from, in order; not empty, no repeats
+ * @param userHeader the API-key header name, or {@code null} for none
+ * @param trustedProxies the proxies whose forwarding header is believed; empty for none
+ * @param forwardedHeader the forwarding header name
+ * @param maxForwardedHops the most forwarding entries walked, 1-100
+ * @param ipv6PrefixLength the prefix that IPv6 clients are grouped by, 1-128
+ * @param endpointPatterns endpoint patterns, in match order
+ * @param excludePaths patterns of paths that are neither limited nor tracked
+ * @param caseInsensitivePaths whether paths are compared ignoring case
+ * @param legacyHeaders whether {@code X-RateLimit-*} headers are sent too
+ * @param trustRequestId whether a well-formed incoming {@code X-Request-Id} becomes the pid
+ */
+public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<IdentitySource> identityOrder,
+    String userHeader, List<Cidr> trustedProxies, String forwardedHeader, int maxForwardedHops,
+    int ipv6PrefixLength, List<String> endpointPatterns, List<String> excludePaths,
+    boolean caseInsensitivePaths, boolean legacyHeaders, boolean trustRequestId) {
+
+  /** Every parameter name, in the order of the table above. */
+  public static final List<String> PARAMETERS = List.of(
+      "requests-per-minute", "requests-per-hour", "requests-per-day", "burst-size",
+      "max-llm-calls", "max-tool-calls", "max-agent-hops", "max-iterations",
+      "max-input-tokens", "max-output-tokens", "max-context-tokens", "timeout-seconds", "soft-timeout-seconds",
+      "identity-order", "user-header", "trusted-proxies", "forwarded-header", "max-forwarded-hops",
+      "ipv6-prefix-length", "endpoint-patterns", "exclude-paths", "case-insensitive-paths",
+      "legacy-headers", "trust-request-id");
+
+  private static final HttpSettings DEFAULTS = new HttpSettings(RateLimitConfig.defaults(), ResourceQuota.defaults(),
+      List.of(IdentitySource.PRINCIPAL, IdentitySource.USER_HEADER, IdentitySource.IP), null, List.of(),
+      "X-Forwarded-For", 10, 56, List.of(), List.of(), false, false, false);
+
+  /**
+   * Validates and copies the fields.
+   *
+   * @throws IllegalArgumentException if a value is out of range, a header name is not a token, or a
+   *     pattern does not parse
+   * @throws NullPointerException if a field other than {@code userHeader} is null
+   */
+  public HttpSettings {
+    Objects.requireNonNull(rateLimit, "rateLimit must not be null");
+    Objects.requireNonNull(quota, "quota must not be null");
+    identityOrder = List.copyOf(Objects.requireNonNull(identityOrder, "identityOrder must not be null"));
+    if (identityOrder.isEmpty() || Set.copyOf(identityOrder).size() != identityOrder.size()) {
+      throw new IllegalArgumentException("identityOrder must be non-empty without repeats but was " + identityOrder);
+    }
+    if (userHeader != null && !isToken(userHeader)) {
+      throw new IllegalArgumentException("userHeader must be a header name but was '" + LogSafe.text(userHeader) + "'");
+    }
+    trustedProxies = List.copyOf(Objects.requireNonNull(trustedProxies, "trustedProxies must not be null"));
+    Objects.requireNonNull(forwardedHeader, "forwardedHeader must not be null");
+    if (!isToken(forwardedHeader)) {
+      throw new IllegalArgumentException(
+          "forwardedHeader must be a header name but was '" + LogSafe.text(forwardedHeader) + "'");
+    }
+    if (maxForwardedHops < 1 || maxForwardedHops > 100) {
+      throw new IllegalArgumentException("maxForwardedHops must be in [1, 100] but was " + maxForwardedHops);
+    }
+    if (ipv6PrefixLength < 1 || ipv6PrefixLength > 128) {
+      throw new IllegalArgumentException("ipv6PrefixLength must be in [1, 128] but was " + ipv6PrefixLength);
+    }
+    endpointPatterns = List.copyOf(Objects.requireNonNull(endpointPatterns, "endpointPatterns must not be null"));
+    excludePaths = List.copyOf(Objects.requireNonNull(excludePaths, "excludePaths must not be null"));
+    for (String p : endpointPatterns) {
+      PathPattern.compile("endpointPatterns", p, caseInsensitivePaths);
+    }
+    for (String p : excludePaths) {
+      PathPattern.compile("excludePaths", p, caseInsensitivePaths);
+    }
+  }
+
+  /** Every parameter at its default (see the class comment). */
+  public static HttpSettings defaults() {
+    return DEFAULTS;
+  }
+
+  /**
+   * Parses parameters from a map, refusing names it does not know (so that a typo such as
+   * {@code request-per-minute} fails instead of being ignored).
+   *
+   * @throws IllegalArgumentException naming the parameter and the value when one does not parse, or
+   *     naming the unknown parameters
+   */
+  public static HttpSettings fromMap(Map<String, String> parameters) {
+    Objects.requireNonNull(parameters, "parameters must not be null");
+    Set<String> unknown = new TreeSet<>(parameters.keySet());
+    unknown.removeAll(PARAMETERS);
+    if (!unknown.isEmpty()) {
+      List<String> safe = new ArrayList<>();
+      unknown.forEach(u -> safe.add(LogSafe.text(u)));
+      throw new IllegalArgumentException("unknown parameter(s) " + safe + "; known parameters are " + PARAMETERS);
+    }
+    return from(parameters::get);
+  }
+
+  /**
+   * Parses parameters looked up by name; a {@code null} answer means the parameter is absent. Names
+   * the function does not know are simply never asked for.
+   *
+   * @throws IllegalArgumentException naming the parameter and the value when one does not parse
+   */
+  public static HttpSettings from(Function<String, String> parameters) {
+    Objects.requireNonNull(parameters, "parameters must not be null");
+    Parser p = new Parser(parameters);
+    RateLimitConfig d = RateLimitConfig.defaults();
+    RateLimitConfig rate = new RateLimitConfig(
+        p.nonNegative("requests-per-minute", d.requestsPerMinute()),
+        p.nonNegative("requests-per-hour", d.requestsPerHour()),
+        p.nonNegative("requests-per-day", d.requestsPerDay()),
+        p.nonNegative("burst-size", d.burstSize()));
+    ResourceQuota q = ResourceQuota.defaults();
+    ResourceQuota quota = new ResourceQuota(
+        p.nonNegative("max-input-tokens", q.maxInputTokens()),
+        p.nonNegative("max-output-tokens", q.maxOutputTokens()),
+        p.nonNegative("max-context-tokens", q.maxContextTokens()),
+        p.nonNegative("max-llm-calls", q.maxLlmCalls()),
+        p.nonNegative("max-tool-calls", q.maxToolCalls()),
+        p.nonNegative("max-agent-hops", q.maxAgentHops()),
+        p.nonNegative("max-iterations", q.maxIterations()),
+        p.nonNegative("timeout-seconds", q.timeoutSeconds()),
+        p.nonNegative("soft-timeout-seconds", q.softTimeoutSeconds()),
+        null);
+    List<IdentitySource> order = DEFAULTS.identityOrder;
+    String orderText = p.raw("identity-order");
+    if (orderText != null) {
+      order = new ArrayList<>();
+      for (String item : p.list("identity-order")) {
+        IdentitySource s = IdentitySource.fromParameter(item);
+        if (s == null || order.contains(s)) {
+          throw p.invalid("identity-order", "a comma list of distinct principal, user-header, ip");
+        }
+        order.add(s);
+      }
+      if (order.isEmpty()) {
+        throw p.invalid("identity-order", "a comma list of distinct principal, user-header, ip");
+      }
+    }
+    String userHeader = p.header("user-header", null);
+    List<Cidr> proxies = new ArrayList<>();
+    for (String item : p.list("trusted-proxies")) {
+      try {
+        proxies.add(Cidr.parse(item));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("trusted-proxies must be a comma list of CIDR blocks or IP addresses"
+            + " but had '" + LogSafe.text(item) + "' in '" + LogSafe.text(p.raw("trusted-proxies")) + "'", e);
+      }
+    }
+    String forwardedHeader = p.header("forwarded-header", DEFAULTS.forwardedHeader);
+    int hops = p.inRange("max-forwarded-hops", DEFAULTS.maxForwardedHops, 1, 100);
+    int v6 = p.inRange("ipv6-prefix-length", DEFAULTS.ipv6PrefixLength, 1, 128);
+    boolean caseInsensitive = p.bool("case-insensitive-paths", false);
+    List<String> patterns = p.patterns("endpoint-patterns", caseInsensitive);
+    List<String> excludes = p.patterns("exclude-paths", caseInsensitive);
+    return new HttpSettings(rate, quota, order, userHeader, proxies, forwardedHeader, hops, v6, patterns, excludes,
+        caseInsensitive, p.bool("legacy-headers", false), p.bool("trust-request-id", false));
+  }
+
+  /** Whether {@code name} is an HTTP token (RFC 9110), as header names must be. */
+  static boolean isToken(String name) {
+    if (name.isEmpty() || name.length() > 256) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Reads one kind of value per method; every error names the parameter and the value. */
+  private static final class Parser {
+    private final Function<String, String> source;
+
+    Parser(Function<String, String> source) {
+      this.source = source;
+    }
+
+    String raw(String name) {
+      return source.apply(name);
+    }
+
+    IllegalArgumentException invalid(String name, String rule) {
+      return new IllegalArgumentException(
+          name + " must be " + rule + " but was '" + LogSafe.text(raw(name)) + "'");
+    }
+
+    int nonNegative(String name, int dflt) {
+      return inRange(name, dflt, 0, Integer.MAX_VALUE);
+    }
+
+    int inRange(String name, int dflt, int min, int max) {
+      String text = raw(name);
+      if (text == null) {
+        return dflt;
+      }
+      String s = text.strip();
+      String rule = max == Integer.MAX_VALUE ? "a whole number >= " + min : "a whole number in [" + min + ", " + max + "]";
+      if (!s.matches("-?[0-9]{1,10}")) {
+        throw invalid(name, rule);
+      }
+      long value = Long.parseLong(s);
+      if (value < min || value > max) {
+        throw new IllegalArgumentException(name + " must be " + (max == Integer.MAX_VALUE ? ">= " + min
+            : "in [" + min + ", " + max + "]") + " but was " + value);
+      }
+      return (int) value;
+    }
+
+    boolean bool(String name, boolean dflt) {
+      String text = raw(name);
+      if (text == null) {
+        return dflt;
+      }
+      String s = text.strip();
+      if (s.equalsIgnoreCase("true")) {
+        return true;
+      }
+      if (s.equalsIgnoreCase("false")) {
+        return false;
+      }
+      throw invalid(name, "true or false");
+    }
+
+    String header(String name, String dflt) {
+      String text = raw(name);
+      if (text == null) {
+        return dflt;
+      }
+      String s = text.strip();
+      if (s.isEmpty() && dflt == null) {
+        return null;
+      }
+      if (!isToken(s)) {
+        throw invalid(name, "a header name");
+      }
+      return s;
+    }
+
+    /** Items separated by commas or line breaks, stripped, empty ones dropped. */
+    List<String> list(String name) {
+      String text = raw(name);
+      List<String> out = new ArrayList<>();
+      if (text == null) {
+        return out;
+      }
+      for (String item : text.split("[,\\r\\n]")) {
+        String s = item.strip();
+        if (!s.isEmpty()) {
+          out.add(s);
+        }
+      }
+      return out;
+    }
+
+    List<String> patterns(String name, boolean caseInsensitive) {
+      List<String> out = list(name);
+      for (String item : out) {
+        try {
+          PathPattern.compile(name, item, caseInsensitive);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(e.getMessage() + " in " + name + "='" + LogSafe.text(raw(name)) + "'", e);
+        }
+      }
+      return out;
+    }
+  }
+}

@@ -1,0 +1,136 @@
+package dev.controltower.http;
+
+import dev.controltower.resources.LimitType;
+import dev.controltower.resources.QuotaViolation;
+import dev.controltower.resources.RateLimitDecision;
+import dev.controltower.resources.RateLimitResult;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A complete error answer for an adapter to send: status, header fields, and an RFC 9457
+ * {@code application/problem+json} body. Immutable and thread-safe.
+ *
+ * <p>A rate-limit rejection ({@link #rateLimited}) has status 429, the {@link RateLimitHeaders} fields
+ * with {@code Retry-After}, {@code Cache-Control: no-store}, and a body with {@code type},
+ * {@code title}, {@code status}, {@code detail}, {@code limit_type}, {@code limit}, {@code current},
+ * {@code retry_after} (integer seconds, equal to {@code Retry-After}) and {@code violated-policies}. A
+ * quota violation ({@link #quotaExceeded}) has status 429, {@code Cache-Control: no-store}, and a body
+ * whose {@code type} ends with, and whose {@code reason} is, the violation code, such as
+ * {@code max_llm_calls_exceeded}.
+ *
+ * @param status the HTTP status
+ * @param headers the header fields to set, besides {@code Content-Type}
+ * @param body the JSON body
+ */
+public record ProblemResponse(int status, List<HeaderField> headers, String body) {
+  /** The body's media type. */
+  public static final String CONTENT_TYPE = "application/problem+json";
+  /** The {@code type} of a rate-limit rejection. */
+  public static final String RATE_LIMIT_TYPE = "urn:controltower:problem:rate-limit-exceeded";
+  /** The prefix of the {@code type} of a quota violation; the violation code follows. */
+  public static final String QUOTA_TYPE_PREFIX = "urn:controltower:problem:quota:";
+
+  /**
+   * Validates and copies the fields.
+   *
+   * @throws IllegalArgumentException if {@code status} is not an HTTP error status
+   * @throws NullPointerException if a field is null
+   */
+  public ProblemResponse {
+    if (status < 400 || status > 599) {
+      throw new IllegalArgumentException("status must be in [400, 599] but was " + status);
+    }
+    headers = List.copyOf(Objects.requireNonNull(headers, "headers must not be null"));
+    Objects.requireNonNull(body, "body must not be null");
+  }
+
+  /**
+   * The 429 answer for a rejected decision.
+   *
+   * @param decision a rejection
+   * @param violated every window over its limit (the refusing one included), in check order
+   * @param legacy whether to add {@code X-RateLimit-*} fields
+   * @throws IllegalArgumentException if the decision admits
+   */
+  public static ProblemResponse rateLimited(RateLimitDecision decision, List<LimitType> violated, boolean legacy) {
+    if (decision.allowed()) {
+      throw new IllegalArgumentException("decision must be a rejection but was " + decision);
+    }
+    RateLimitResult r = decision.result();
+    List<HeaderField> headers = new ArrayList<>(RateLimitHeaders.render(decision, legacy));
+    headers.add(new HeaderField("Cache-Control", "no-store"));
+    long retryAfter = Math.max(1, decision.resetSeconds());
+    StringBuilder policies = new StringBuilder("[");
+    for (LimitType t : violated) {
+      if (policies.length() > 1) {
+        policies.append(',');
+      }
+      Json.string(policies, t.wireName());
+    }
+    policies.append(']');
+    StringBuilder body = new StringBuilder(320).append('{');
+    Json.member(body, "type", RATE_LIMIT_TYPE).append(',');
+    Json.member(body, "title", "Too Many Requests").append(',');
+    body.append("\"status\":429,");
+    Json.member(body, "detail", r.reason()).append(',');
+    Json.member(body, "limit_type", r.limitType().wireName()).append(',');
+    body.append("\"limit\":").append(r.limit()).append(',');
+    body.append("\"current\":").append(r.current()).append(',');
+    body.append("\"retry_after\":").append(retryAfter).append(',');
+    body.append("\"violated-policies\":").append(policies).append('}');
+    return new ProblemResponse(429, headers, body.toString());
+  }
+
+  /**
+   * The 429 answer for a quota violation.
+   *
+   * @param e the violation, as a {@link ProcessContext} reported it
+   */
+  public static ProblemResponse quotaExceeded(QuotaExceededException e) {
+    QuotaViolation v = e.violation();
+    StringBuilder body = new StringBuilder(320).append('{');
+    Json.member(body, "type", QUOTA_TYPE_PREFIX + v.code()).append(',');
+    Json.member(body, "title", "Resource quota exceeded").append(',');
+    body.append("\"status\":429,");
+    Json.member(body, "detail", "The request exceeded its resource quota: " + v.code()).append(',');
+    Json.member(body, "reason", v.code()).append(',');
+    body.append("\"limit\":").append(e.limit()).append(',');
+    body.append("\"current\":").append(e.current()).append('}');
+    return new ProblemResponse(429, List.of(new HeaderField("Cache-Control", "no-store")), body.toString());
+  }
+
+  /** Hand-written JSON: the bodies are small and fixed, and core takes no JSON dependency. */
+  static final class Json {
+    private Json() {}
+
+    static StringBuilder member(StringBuilder out, String name, String value) {
+      string(out, name).append(':');
+      return string(out, value);
+    }
+
+    /** Appends a JSON string literal, escaping quotes, backslashes, controls and line separators. */
+    static StringBuilder string(StringBuilder out, String value) {
+      out.append('"');
+      for (int i = 0; i < value.length(); i++) {
+        char c = value.charAt(i);
+        switch (c) {
+          case '"' -> out.append("\\\"");
+          case '\\' -> out.append("\\\\");
+          case '\n' -> out.append("\\n");
+          case '\r' -> out.append("\\r");
+          case '\t' -> out.append("\\t");
+          default -> {
+            if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029') {
+              out.append(String.format("\\u%04x", (int) c));
+            } else {
+              out.append(c);
+            }
+          }
+        }
+      }
+      return out.append('"');
+    }
+  }
+}

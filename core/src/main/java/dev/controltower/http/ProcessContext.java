@@ -1,0 +1,220 @@
+package dev.controltower.http;
+
+import dev.controltower.resources.QuotaViolation;
+import dev.controltower.resources.RemainingBudget;
+import dev.controltower.resources.ResourceQuota;
+import dev.controltower.resources.ResourceTracker;
+import dev.controltower.resources.ResourceUsage;
+import java.util.Optional;
+
+/**
+ * The process of one admitted request: the application records what the request uses (LLM calls, tool
+ * calls, agent hops, iterations, tokens) through it, and it throws {@link QuotaExceededException} as soon
+ * as the request is over its quota. Servlets find it in the request attribute {@link #ATTRIBUTE}; JAX-RS
+ * resources get it injected. Requests that are not tracked (excluded paths, CORS preflights) have none.
+ *
+ * <pre>{@code
+ * ProcessContext process = (ProcessContext) request.getAttribute(ProcessContext.ATTRIBUTE);
+ * process.recordLlmCall(812, 230);   // throws QuotaExceededException when over the quota
+ * process.recordToolCall();
+ * }</pre>
+ *
+ * <p>Every {@code record} method adds to the tracker, then checks: for an LLM call first the per-call
+ * token limits ({@link ResourceTracker#checkTokens}), then the process quota
+ * ({@link ResourceTracker#checkQuota}, which includes the timeout). The first violation is remembered
+ * ({@link #violation()}).
+ *
+ * <p><b>After release.</b> The adapter releases the pid when the response completes. From then on every
+ * {@code record} and {@link #checkQuota()} call throws {@link IllegalStateException}: the tracker would
+ * otherwise silently track the released pid again, with the default quota, and it would never be released.
+ *
+ * <p><b>Thread safety.</b> Safe for use from any thread (an async request may record from a worker);
+ * recording and release are mutually exclusive, so no recording can re-create a released pid.
+ */
+public final class ProcessContext {
+  /** The request attribute under which servlet adapters publish the context. */
+  public static final String ATTRIBUTE = "dev.controltower.http.ProcessContext";
+
+  private final ResourceTracker tracker;
+  private final String pid;
+  private final String userKey;
+  private final String endpoint;
+  private final ResourceQuota quota;
+  private boolean released;
+  private QuotaViolation violation;
+
+  ProcessContext(ResourceTracker tracker, String pid, String userKey, String endpoint, ResourceQuota quota) {
+    this.tracker = tracker;
+    this.pid = pid;
+    this.userKey = userKey;
+    this.endpoint = endpoint;
+    this.quota = quota;
+  }
+
+  /** The pid, as sent in {@code X-Process-Id}. */
+  public String pid() {
+    return pid;
+  }
+
+  /** The user key the request counted under, such as {@code user:alice} or {@code ip:203.0.113.7}. */
+  public String userKey() {
+    return userKey;
+  }
+
+  /** The endpoint the request counted against. */
+  public String endpoint() {
+    return endpoint;
+  }
+
+  /** The quota the process was allocated with (adjustments through the tracker are not reflected). */
+  public ResourceQuota quota() {
+    return quota;
+  }
+
+  /**
+   * Records one LLM call with its token counts, then checks the call's token limits and the quota.
+   *
+   * @return the usage after recording
+   * @throws QuotaExceededException if the call or the process is over the quota (the call stays recorded)
+   * @throws IllegalArgumentException if a count is negative
+   * @throws IllegalStateException if the process was released
+   */
+  public ResourceUsage recordLlmCall(long tokensIn, long tokensOut) {
+    return record(1, 0, 0, 0, tokensIn, tokensOut, true);
+  }
+
+  /** Records one tool call, then checks the quota; see {@link #recordLlmCall}. */
+  public ResourceUsage recordToolCall() {
+    return record(0, 1, 0, 0, 0, 0, false);
+  }
+
+  /** Records one agent hop, then checks the quota; see {@link #recordLlmCall}. */
+  public ResourceUsage recordHop() {
+    return record(0, 0, 1, 0, 0, 0, false);
+  }
+
+  /** Records one iteration, then checks the quota; see {@link #recordLlmCall}. */
+  public ResourceUsage recordIteration() {
+    return record(0, 0, 0, 1, 0, 0, false);
+  }
+
+  /** Records tokens without a call (for example, streamed output), then checks the quota. */
+  public ResourceUsage recordTokens(long tokensIn, long tokensOut) {
+    return record(0, 0, 0, 0, tokensIn, tokensOut, false);
+  }
+
+  /**
+   * Records any mix of usage at once, then checks the quota (and, when {@code llmCalls > 0}, the token
+   * limits of one call with these tokens).
+   *
+   * @throws QuotaExceededException if over the quota (the usage stays recorded)
+   * @throws IllegalArgumentException if a count is negative
+   * @throws IllegalStateException if the process was released
+   */
+  public ResourceUsage record(int llmCalls, int toolCalls, int agentHops, int iterations, long tokensIn,
+      long tokensOut) {
+    return record(llmCalls, toolCalls, agentHops, iterations, tokensIn, tokensOut, llmCalls > 0);
+  }
+
+  private synchronized ResourceUsage record(int llm, int tool, int hops, int iterations, long in, long out,
+      boolean checkTokens) {
+    requireLive();
+    if (llm < 0 || tool < 0 || hops < 0 || iterations < 0 || in < 0 || out < 0) {
+      throw new IllegalArgumentException("usage deltas must be >= 0 but were llmCalls=" + llm + ", toolCalls="
+          + tool + ", agentHops=" + hops + ", iterations=" + iterations + ", tokensIn=" + in + ", tokensOut=" + out);
+    }
+    ResourceUsage usage = tracker.recordUsage(pid, llm, tool, hops, in, out);
+    if (iterations > 0) {
+      usage = tracker.recordIterations(pid, iterations);
+    }
+    if (checkTokens) {
+      Optional<QuotaViolation> v = tracker.checkTokens(pid, in, out);
+      if (v.isPresent()) {
+        throw exceeded(v.get(), usage, in, out);
+      }
+    }
+    Optional<QuotaViolation> v = tracker.checkQuota(pid);
+    if (v.isPresent()) {
+      throw exceeded(v.get(), tracker.getUsage(pid).orElse(usage), in, out);
+    }
+    return usage;
+  }
+
+  /**
+   * Checks the quota now (the timeout included) without recording.
+   *
+   * @throws QuotaExceededException if over the quota
+   * @throws IllegalStateException if the process was released
+   */
+  public synchronized void checkQuota() {
+    requireLive();
+    Optional<QuotaViolation> v = tracker.checkQuota(pid);
+    if (v.isPresent()) {
+      throw exceeded(v.get(), tracker.getUsage(pid).orElse(null), 0, 0);
+    }
+  }
+
+  /** The first violation this context reported, if any. */
+  public synchronized Optional<QuotaViolation> violation() {
+    return Optional.ofNullable(violation);
+  }
+
+  /** The usage so far, or empty once released. */
+  public synchronized Optional<ResourceUsage> usage() {
+    return released ? Optional.empty() : tracker.getUsage(pid);
+  }
+
+  /** What the process may still use, or empty once released. */
+  public synchronized Optional<RemainingBudget> remaining() {
+    return released ? Optional.empty() : tracker.getRemainingBudget(pid);
+  }
+
+  /** Whether the pid was released (the response completed). */
+  public synchronized boolean isReleased() {
+    return released;
+  }
+
+  /** Releases the pid, once; later calls return false. */
+  synchronized boolean release() {
+    if (released) {
+      return false;
+    }
+    released = true;
+    return tracker.release(pid);
+  }
+
+  private void requireLive() {
+    if (released) {
+      throw new IllegalStateException("process " + pid + " was released when its response completed");
+    }
+  }
+
+  private QuotaExceededException exceeded(QuotaViolation v, ResourceUsage usage, long in, long out) {
+    if (violation == null) {
+      violation = v;
+    }
+    ResourceQuota q = tracker.getQuota(pid).orElse(quota);
+    long limit;
+    long current;
+    switch (v) {
+      case MAX_LLM_CALLS_EXCEEDED -> { limit = q.maxLlmCalls(); current = usage == null ? 0 : usage.llmCalls(); }
+      case MAX_TOOL_CALLS_EXCEEDED -> { limit = q.maxToolCalls(); current = usage == null ? 0 : usage.toolCalls(); }
+      case MAX_AGENT_HOPS_EXCEEDED -> { limit = q.maxAgentHops(); current = usage == null ? 0 : usage.agentHops(); }
+      case MAX_ITERATIONS_EXCEEDED -> { limit = q.maxIterations(); current = usage == null ? 0 : usage.iterations(); }
+      case TIMEOUT_EXCEEDED -> {
+        limit = q.timeoutSeconds();
+        current = usage == null ? 0 : (long) Math.ceil(usage.elapsedSeconds());
+      }
+      case MAX_INPUT_TOKENS_EXCEEDED -> { limit = q.maxInputTokens(); current = in; }
+      case MAX_OUTPUT_TOKENS_EXCEEDED -> { limit = q.maxOutputTokens(); current = out; }
+      case MAX_CONTEXT_TOKENS_EXCEEDED -> { limit = q.maxContextTokens(); current = in + out; }
+      default -> throw new IllegalStateException("unknown violation " + v);
+    }
+    return new QuotaExceededException(v, pid, limit, current);
+  }
+
+  @Override
+  public String toString() {
+    return "ProcessContext[pid=" + pid + ", endpoint=" + endpoint + "]";
+  }
+}

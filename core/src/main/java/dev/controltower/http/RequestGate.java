@@ -1,0 +1,232 @@
+package dev.controltower.http;
+
+import dev.controltower.resources.LimitType;
+import dev.controltower.resources.RateLimitDecision;
+import dev.controltower.resources.RateLimiter;
+import dev.controltower.resources.ResourceTracker;
+import dev.controltower.resources.WindowUsage;
+import dev.controltower.resources.internal.LogSafe;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every HTTP adapter does with a request, without any framework type: who is it
+ * ({@link #clientKey}), which endpoint ({@link #endpoint}), may it pass ({@link #admit}, which also
+ * allocates its pid), and the end of it ({@link #release}). An adapter only translates its request and
+ * response objects:
+ *
+ * <pre>{@code
+ * if (gate.isPreflight(method, headers) || gate.isExcluded(method, path, false)) { pass; }
+ * Admission a = gate.admit(gate.clientKey(principal, headers, remoteAddr), gate.endpoint(method, path, false),
+ *     requestIdHeader);
+ * if (!a.admitted()) { write a.rejection(); return; }
+ * set a.headers(); expose a.process();
+ * try { pass; } catch (QuotaExceededException e) { write ProblemResponse.quotaExceeded(e); }
+ * finally { gate.release(a.process()); }   // or on async completion
+ * }</pre>
+ *
+ * <p><b>Thread safety.</b> Immutable configuration around a thread-safe limiter and tracker; share one
+ * gate between threads, and between adapters.
+ *
+ * <p><b>Logging.</b> Rejections are logged at DEBUG with client-derived text neutralized
+ * ({@link LogSafe}); nothing is logged at INFO or above per request.
+ */
+public final class RequestGate {
+  private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+
+  private final HttpSettings settings;
+  private final RateLimiter limiter;
+  private final ResourceTracker tracker;
+  private final ClientIdentityResolver identity;
+  private final EndpointResolver endpoints;
+  private final Supplier<String> pids;
+  private final Logger log;
+
+  private RequestGate(Builder b) {
+    this.settings = b.settings == null ? HttpSettings.defaults() : b.settings;
+    this.limiter = b.limiter == null ? RateLimiter.create(settings.rateLimit()) : b.limiter;
+    this.tracker = b.tracker == null ? ResourceTracker.create(settings.quota()) : b.tracker;
+    this.identity = new ClientIdentityResolver(settings);
+    this.endpoints = new EndpointResolver(settings);
+    this.pids = b.pids == null ? () -> UUID.randomUUID().toString() : b.pids;
+    this.log = b.logger == null ? LoggerFactory.getLogger(RequestGate.class) : b.logger;
+  }
+
+  /** A builder; every setting is optional. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The settings. */
+  public HttpSettings settings() {
+    return settings;
+  }
+
+  /** The limiter every request is counted in. */
+  public RateLimiter rateLimiter() {
+    return limiter;
+  }
+
+  /** The tracker every admitted request's pid lives in. */
+  public ResourceTracker resourceTracker() {
+    return tracker;
+  }
+
+  /** The user key of a request; see {@link ClientIdentityResolver#resolve}. */
+  public String clientKey(String principalName, Function<String, List<String>> headers, String remoteAddr) {
+    return identity.resolve(principalName, headers, remoteAddr);
+  }
+
+  /** The endpoint a request counts against; see {@link EndpointResolver#endpoint}. */
+  public String endpoint(String method, String path, boolean decode) {
+    return endpoints.endpoint(method, path, decode);
+  }
+
+  /** Whether the path is excluded from limits and tracking; see {@link EndpointResolver#isExcluded}. */
+  public boolean isExcluded(String method, String path, boolean decode) {
+    return endpoints.isExcluded(method, path, decode);
+  }
+
+  /**
+   * Whether a request is a CORS preflight (OPTIONS with {@code Origin} and
+   * {@code Access-Control-Request-Method}), which is not counted.
+   */
+  public static boolean isPreflight(String method, Function<String, List<String>> headers) {
+    return "OPTIONS".equals(method) && present(headers.apply("Origin"))
+        && present(headers.apply("Access-Control-Request-Method"));
+  }
+
+  private static boolean present(List<String> values) {
+    return values != null && !values.isEmpty() && values.get(0) != null;
+  }
+
+  /**
+   * Counts one request and, if admitted, allocates its pid with {@link HttpSettings#quota()}.
+   *
+   * @param clientKey from {@link #clientKey}
+   * @param endpoint from {@link #endpoint}, or a route template
+   * @param requestId the incoming {@code X-Request-Id}, or {@code null}; used as the pid only when
+   *     {@link HttpSettings#trustRequestId()} and well-formed ({@code [A-Za-z0-9._:-]{1,64}}) and not
+   *     already tracked
+   * @return the admission; when admitted, the caller must {@link #release} its process exactly when
+   *     the response completes
+   * @throws NullPointerException if {@code clientKey} or {@code endpoint} is null
+   */
+  public Admission admit(String clientKey, String endpoint, String requestId) {
+    Objects.requireNonNull(clientKey, "clientKey must not be null");
+    Objects.requireNonNull(endpoint, "endpoint must not be null");
+    RateLimitDecision decision = limiter.decide(clientKey, endpoint, true);
+    if (!decision.allowed()) {
+      List<LimitType> violated = violated(clientKey, endpoint, decision);
+      if (log.isDebugEnabled()) {
+        log.debug("rejected {} on {}: {}", LogSafe.text(clientKey), LogSafe.text(endpoint), decision.result().reason());
+      }
+      return new Admission(decision, List.of(),
+          null, ProblemResponse.rateLimited(decision, violated, settings.legacyHeaders()));
+    }
+    String pid = allocate(requestId);
+    ProcessContext process = new ProcessContext(tracker, pid, clientKey, endpoint, settings.quota());
+    List<HeaderField> headers = new ArrayList<>(RateLimitHeaders.render(decision, settings.legacyHeaders()));
+    headers.add(new HeaderField(HttpAttributes.PROCESS_ID_HEADER, pid));
+    return new Admission(decision, headers, process, null);
+  }
+
+  private String allocate(String requestId) {
+    if (settings.trustRequestId() && requestId != null && REQUEST_ID.matcher(requestId).matches()
+        && tracker.allocate(requestId, settings.quota())) {
+      return requestId;
+    }
+    while (true) {
+      String pid = pids.get();
+      if (tracker.allocate(pid, settings.quota())) {
+        return pid;
+      }
+    }
+  }
+
+  private List<LimitType> violated(String clientKey, String endpoint, RateLimitDecision decision) {
+    List<LimitType> out = new ArrayList<>(4);
+    for (Map.Entry<LimitType, WindowUsage> e : limiter.getUsage(clientKey, endpoint).entrySet()) {
+      WindowUsage u = e.getValue();
+      if (u.limit() > 0 && u.current() >= u.limit()) {
+        out.add(e.getKey());
+      }
+    }
+    if (!out.contains(decision.window())) {
+      out.add(decision.window()); // the usage moved on between the decision and the read
+    }
+    return out;
+  }
+
+  /**
+   * Releases an admitted request's pid. Idempotent: adapters may call it from several completion
+   * paths (chain return, async complete, error, timeout); only the first call releases.
+   *
+   * @return true if this call released the pid
+   */
+  public boolean release(ProcessContext process) {
+    return process != null && process.release();
+  }
+
+  /** Builds a {@link RequestGate}. Not thread-safe; each setting may be given once. */
+  public static final class Builder {
+    private HttpSettings settings;
+    private RateLimiter limiter;
+    private ResourceTracker tracker;
+    private Supplier<String> pids;
+    private Logger logger;
+
+    private Builder() {}
+
+    /** The settings; default {@link HttpSettings#defaults()}. */
+    public Builder settings(HttpSettings settings) {
+      this.settings = once("settings", this.settings, settings);
+      return this;
+    }
+
+    /** The limiter; default one built with {@link HttpSettings#rateLimit()} as its default config. */
+    public Builder rateLimiter(RateLimiter limiter) {
+      this.limiter = once("rateLimiter", this.limiter, limiter);
+      return this;
+    }
+
+    /** The tracker; default one built with {@link HttpSettings#quota()} as its default quota. */
+    public Builder resourceTracker(ResourceTracker tracker) {
+      this.tracker = once("resourceTracker", this.tracker, tracker);
+      return this;
+    }
+
+    /** Where fresh pids come from; default random UUIDs. It must not repeat itself forever. */
+    public Builder pidSource(Supplier<String> pids) {
+      this.pids = once("pidSource", this.pids, pids);
+      return this;
+    }
+
+    /** Where rejections are logged (DEBUG); default the logger of {@code RequestGate}. */
+    public Builder logger(Logger logger) {
+      this.logger = once("logger", this.logger, logger);
+      return this;
+    }
+
+    private static <T> T once(String name, T current, T value) {
+      Objects.requireNonNull(value, name + " must not be null");
+      if (current != null) {
+        throw new IllegalStateException(name + " was already set to " + current);
+      }
+      return value;
+    }
+
+    /** The gate. */
+    public RequestGate build() {
+      return new RequestGate(this);
+    }
+  }
+}

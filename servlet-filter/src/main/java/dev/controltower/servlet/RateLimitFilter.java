@@ -1,0 +1,297 @@
+package dev.controltower.servlet;
+
+import dev.controltower.http.Admission;
+import dev.controltower.http.HeaderField;
+import dev.controltower.http.HttpAttributes;
+import dev.controltower.http.HttpSettings;
+import dev.controltower.http.ProblemResponse;
+import dev.controltower.http.ProcessContext;
+import dev.controltower.http.QuotaExceededException;
+import dev.controltower.http.RequestGate;
+import dev.controltower.resources.RateLimiter;
+import dev.controltower.resources.ResourceTracker;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.FilterConfig;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.Principal;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A drop-in servlet filter that rate-limits every request per user and per endpoint, answers 429 with
+ * {@code Retry-After}, {@code RateLimit-Policy}, {@code RateLimit} and an {@code application/problem+json}
+ * body, and gives each admitted request a process (pid) in a {@link ResourceTracker} that the servlet
+ * records LLM calls, tool calls, hops, iterations and tokens into.
+ *
+ * <pre>{@code
+ * <filter>
+ *   <filter-name>rate-limit</filter-name>
+ *   <filter-class>dev.controltower.servlet.RateLimitFilter</filter-class>
+ *   <async-supported>true</async-supported>
+ *   <init-param><param-name>requests-per-minute</param-name><param-value>60</param-value></init-param>
+ *   <init-param><param-name>endpoint-patterns</param-name><param-value>/api/users/*, /api/search</param-value></init-param>
+ *   <init-param><param-name>max-llm-calls</param-name><param-value>5</param-value></init-param>
+ * </filter>
+ * <filter-mapping><filter-name>rate-limit</filter-name><url-pattern>/*</url-pattern></filter-mapping>
+ * }</pre>
+ *
+ * Every parameter, with its default, is listed in {@link HttpSettings}. A bad value fails {@link #init}
+ * with a message that names the parameter and the value; an unknown parameter name fails too.
+ *
+ * <p>In the servlet, the request's process is the request attribute {@link ProcessContext#ATTRIBUTE}:
+ * <pre>{@code
+ * ProcessContext process = (ProcessContext) request.getAttribute(ProcessContext.ATTRIBUTE);
+ * process.recordLlmCall(tokensIn, tokensOut);   // QuotaExceededException -> 429 with the violation code
+ * }</pre>
+ *
+ * <p><b>What is counted.</b> Only the REQUEST dispatch, once, even when the filter is registered twice
+ * (FORWARD, INCLUDE, ERROR and ASYNC dispatches pass through); not a CORS preflight; not a path of
+ * {@code exclude-paths}. The user is the principal, else the hashed {@code user-header}, else the client
+ * IP (see {@link dev.controltower.http.ClientIdentityResolver}); the endpoint is the first matching
+ * {@code endpoint-patterns} entry for {@code servletPath + pathInfo}, else {@code default} (see
+ * {@link dev.controltower.http.EndpointResolver}).
+ *
+ * <p><b>Release.</b> The pid is released when the chain returns, whatever it throws, or, for a request
+ * that went async, on the {@link AsyncListener} complete, error or timeout event. A
+ * {@link QuotaExceededException} from the chain (possibly wrapped) becomes a 429 unless the response is
+ * already committed; any other exception propagates unchanged.
+ *
+ * <p><b>Sharing.</b> The limiter and tracker are, in order: the ones given to the constructor, else the
+ * ones found in the servlet-context attributes {@link HttpAttributes#RATE_LIMITER} and
+ * {@link HttpAttributes#RESOURCE_TRACKER}, else new ones built from the parameters. Whatever is used is
+ * published in those attributes when they are unset, so that a JAX-RS application in the same webapp
+ * finds the same budgets.
+ *
+ * <p><b>Thread safety.</b> After {@link #init}, {@link #doFilter} may be called from any number of
+ * threads.
+ */
+public final class RateLimitFilter implements Filter {
+  private static final Logger LOG = LoggerFactory.getLogger(RateLimitFilter.class);
+  private static final List<String> RATE_PARAMETERS =
+      List.of("requests-per-minute", "requests-per-hour", "requests-per-day", "burst-size");
+
+  private final RateLimiter givenLimiter;
+  private final ResourceTracker givenTracker;
+  private volatile RequestGate gate;
+
+  /** The filter as a container creates it from {@code web.xml}; it is configured by {@link #init}. */
+  public RateLimitFilter() {
+    this.givenLimiter = null;
+    this.givenTracker = null;
+  }
+
+  /**
+   * A filter for embedded use that counts in {@code limiter} and tracks in {@code tracker}; its
+   * init-parameters still set identity, endpoint and quota rules. The rate-limit parameters
+   * ({@code requests-per-*}, {@code burst-size}) are then ignored, with a warning at {@link #init}:
+   * configure the limiter instead. The same holds when the limiter comes from the servlet context.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  public RateLimitFilter(RateLimiter limiter, ResourceTracker tracker) {
+    this.givenLimiter = Objects.requireNonNull(limiter, "limiter must not be null");
+    this.givenTracker = Objects.requireNonNull(tracker, "tracker must not be null");
+  }
+
+  /**
+   * Reads the init-parameters and finds or builds the limiter and tracker.
+   *
+   * @throws ServletException naming the parameter and the value when one is invalid
+   */
+  @Override
+  public void init(FilterConfig config) throws ServletException {
+    Map<String, String> params = new LinkedHashMap<>();
+    for (Enumeration<String> names = config.getInitParameterNames(); names.hasMoreElements();) {
+      String name = names.nextElement();
+      params.put(name, config.getInitParameter(name));
+    }
+    HttpSettings settings;
+    try {
+      settings = HttpSettings.fromMap(params);
+    } catch (IllegalArgumentException e) {
+      throw new ServletException("RateLimitFilter " + config.getFilterName() + ": " + e.getMessage(), e);
+    }
+    ServletContext context = config.getServletContext();
+    RateLimiter limiter = givenLimiter;
+    ResourceTracker tracker = givenTracker;
+    if (limiter == null && context != null && context.getAttribute(HttpAttributes.RATE_LIMITER) instanceof RateLimiter l) {
+      limiter = l;
+    }
+    if (tracker == null && context != null
+        && context.getAttribute(HttpAttributes.RESOURCE_TRACKER) instanceof ResourceTracker t) {
+      tracker = t;
+    }
+    boolean builtHere = limiter == null;
+    if (builtHere) {
+      limiter = RateLimiter.create(settings.rateLimit());
+    } else {
+      List<String> ignored = RATE_PARAMETERS.stream().filter(params::containsKey).toList();
+      if (!ignored.isEmpty()) {
+        LOG.warn("RateLimitFilter {}: {} ignored, because the filter uses a limiter built elsewhere (constructor or "
+            + "servlet-context attribute {}); configure that limiter instead", config.getFilterName(), ignored,
+            HttpAttributes.RATE_LIMITER);
+      }
+    }
+    if (tracker == null) {
+      tracker = ResourceTracker.create(settings.quota());
+    }
+    if (context != null) {
+      if (context.getAttribute(HttpAttributes.RATE_LIMITER) == null) {
+        context.setAttribute(HttpAttributes.RATE_LIMITER, limiter);
+      }
+      if (context.getAttribute(HttpAttributes.RESOURCE_TRACKER) == null) {
+        context.setAttribute(HttpAttributes.RESOURCE_TRACKER, tracker);
+      }
+    }
+    gate = RequestGate.builder().settings(settings).rateLimiter(limiter).resourceTracker(tracker).build();
+    LOG.info("RateLimitFilter {} ready: {}, endpoints {}", config.getFilterName(),
+        builtHere ? "limits " + settings.rateLimit() : "a limiter built elsewhere, with its own limits",
+        settings.endpointPatterns());
+  }
+
+  /** The gate this filter admits requests through; {@code null} before {@link #init}. */
+  public RequestGate gate() {
+    return gate;
+  }
+
+  @Override
+  public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain) throws IOException, ServletException {
+    RequestGate g = gate;
+    if (g == null) {
+      throw new ServletException("RateLimitFilter used before init()");
+    }
+    if (!(req instanceof HttpServletRequest request) || !(res instanceof HttpServletResponse response)
+        || request.getDispatcherType() != DispatcherType.REQUEST || request.getAttribute(HttpAttributes.COUNTED) != null) {
+      chain.doFilter(req, res);
+      return;
+    }
+    String method = request.getMethod();
+    Function<String, List<String>> headers = name -> {
+      Enumeration<String> values = request.getHeaders(name);
+      return values == null ? List.of() : Collections.list(values);
+    };
+    String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
+    // Marked before the exclusion checks too: the first registration's decision is final for the request.
+    request.setAttribute(HttpAttributes.COUNTED, Boolean.TRUE);
+    if (RequestGate.isPreflight(method, headers) || g.isExcluded(method, path, false)) {
+      chain.doFilter(req, res);
+      return;
+    }
+    Principal principal = request.getUserPrincipal();
+    String key = g.clientKey(principal == null ? null : principal.getName(), headers, request.getRemoteAddr());
+    Admission admission = g.admit(key, g.endpoint(method, path, false), request.getHeader("X-Request-Id"));
+    if (!admission.admitted()) {
+      write(response, admission.rejection());
+      return;
+    }
+    ProcessContext process = admission.process();
+    boolean releaseNow = true;
+    try {
+      setHeaders(response, admission.headers());
+      request.setAttribute(ProcessContext.ATTRIBUTE, process);
+      chain.doFilter(request, response);
+    } catch (IOException | ServletException | RuntimeException e) {
+      QuotaExceededException quota = QuotaExceededException.findIn(e);
+      if (quota == null || response.isCommitted()) {
+        throw e;
+      }
+      response.reset();
+      setHeaders(response, admission.headers());
+      write(response, ProblemResponse.quotaExceeded(quota));
+    } finally {
+      if (request.isAsyncStarted()) {
+        try {
+          request.getAsyncContext().addListener(new Releaser(g, process));
+          releaseNow = false;
+        } catch (IllegalStateException completedMeanwhile) {
+          // the async cycle ended between the two calls: nothing will fire, release here
+        }
+      }
+      if (releaseNow) {
+        g.release(process);
+      }
+    }
+  }
+
+  private static void setHeaders(HttpServletResponse response, List<HeaderField> fields) {
+    for (HeaderField f : fields) {
+      response.setHeader(f.name(), f.value());
+    }
+  }
+
+  private static void write(HttpServletResponse response, ProblemResponse problem) throws IOException {
+    response.setStatus(problem.status());
+    setHeaders(response, problem.headers());
+    response.setContentType(ProblemResponse.CONTENT_TYPE);
+    response.setCharacterEncoding(StandardCharsets.UTF_8.name());
+    byte[] body = problem.body().getBytes(StandardCharsets.UTF_8);
+    response.setContentLength(body.length);
+    try {
+      ServletOutputStream out = response.getOutputStream();
+      out.write(body);
+      out.flush();
+    } catch (IllegalStateException writerInUse) {
+      response.getWriter().write(problem.body());
+      response.getWriter().flush();
+    }
+  }
+
+  @Override
+  public void destroy() {
+    // The limiter and tracker may be shared with other components of the webapp: nothing to close.
+  }
+
+  /** Releases the pid of an async request once its cycle ends, however it ends. */
+  private static final class Releaser implements AsyncListener {
+    private final RequestGate gate;
+    private final ProcessContext process;
+
+    Releaser(RequestGate gate, ProcessContext process) {
+      this.gate = gate;
+      this.process = process;
+    }
+
+    @Override
+    public void onComplete(AsyncEvent event) {
+      gate.release(process);
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {
+      gate.release(process);
+    }
+
+    @Override
+    public void onError(AsyncEvent event) {
+      gate.release(process);
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+      AsyncContext next = event.getAsyncContext();
+      if (next != null) {
+        next.addListener(this); // listeners are dropped when async is restarted
+      }
+    }
+  }
+}

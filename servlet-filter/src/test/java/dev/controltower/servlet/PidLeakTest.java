@@ -1,0 +1,73 @@
+package dev.controltower.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.controltower.resources.RateLimitConfig;
+import dev.controltower.resources.RateLimiter;
+import dev.controltower.resources.ResourceTracker;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** No pid outlives its request, however the request ends. */
+class PidLeakTest {
+
+  @Test
+  void tenThousandMixedRequests_activeProcessesBackToZero() throws Exception {
+    RateLimiter limiter = RateLimiter.create(RateLimitConfig.builder()
+        .requestsPerMinute(1_000_000).requestsPerHour(1_000_000).requestsPerDay(1_000_000).build());
+    ResourceTracker tracker = ResourceTracker.create();
+    EmbeddedJetty jetty = EmbeddedJetty.start(new RateLimitFilter(limiter, tracker), Map.of("max-llm-calls", "2"));
+    // Async timeouts of 50 ms: with 5 ms, Jetty 12.1.14 itself leaves about 1 in 1,000 such requests
+    // unanswered (seen with a pass-through filter in place of ours), which would hang the client.
+    String[] kinds = {"", "?throw=runtime", "?throw=servlet", "?async=timeout&timeout=50", "?llm=3",
+        "?async=complete", "?async=dispatch", "?forward=/b", "?llm=2&tool=3", "?error=500"};
+    Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
+    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(10)).build();
+    try {
+      Semaphore inFlight = new Semaphore(32);
+      List<CompletableFuture<?>> all = new ArrayList<>();
+      for (int i = 0; i < 10_000; i++) {
+        inFlight.acquire();
+        HttpRequest request = HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + jetty.port() + "/r/" + i + kinds[i % kinds.length]))
+            .timeout(Duration.ofSeconds(30)).build();
+        all.add(client.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+            .whenComplete((response, failure) -> {
+              if (failure != null) {
+                System.out.println("FAILED " + request.uri() + " " + failure);
+              }
+              inFlight.release();
+              int status = failure == null ? response.statusCode() : -1;
+              statuses.computeIfAbsent(status, s -> new AtomicInteger()).incrementAndGet();
+            }));
+      }
+      CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).exceptionally(t -> null).join();
+
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (tracker.getSystemUsage().activeProcesses() != 0 && System.nanoTime() < deadline) {
+        Thread.sleep(10); // async completions run on container threads after the client has its answer
+      }
+    } finally {
+      jetty.close();
+    }
+
+    assertThat(tracker.getSystemUsage().activeProcesses()).isZero();
+    assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo(10_000);
+    assertThat(statuses.get(429).get()).isEqualTo(1_000);
+    assertThat(statuses.get(500).get()).isEqualTo(4_000); // two throws, the async timeout, the error
+    assertThat(statuses.get(200).get()).isEqualTo(5_000);
+    assertThat(statuses).doesNotContainKey(-1);
+  }
+}
