@@ -31,17 +31,36 @@ import java.util.concurrent.TimeUnit;
  * checks on one pair are serialized and checks on different pairs never contend. A state removed from
  * the cache (evicted, expired, reset, cleaned up) is marked retired under its lock, and a check that
  * finds its state retired looks the pair up again, so no admission is ever counted in a dead state.
+ *
+ * <p>The hot path (an admitted, recorded check) reads the clock once for itself (the store's expiry
+ * reads it too), allocates the lookup key and the result and nothing else, and divides nothing unless
+ * time crossed a bucket boundary; see {@link WindowState} for the layout that keeps a pair small.
  */
 public final class LocalRateLimiter implements RateLimiter {
   private static final LimitType[] CHECK_ORDER = LimitType.values();
+  /** Slots of the front table, a power of two. */
+  private static final int FRONT_SLOTS = 1024;
+  /** A claim through the front table also reads the pair in the store once per this many requests. */
+  private static final int TOUCH_EVERY = 64;
 
   private final InstantSource clock;
   private final WindowState.Geometry geometry;
-  private final Cache<WindowKey, WindowState> windows;
-  private final Policy.VarExpiration<WindowKey, WindowState> expiration;
+  /** Keys are the {@link WindowState}s themselves; lookups pass a {@link WindowKey} equal to one. */
+  private final Cache<Object, WindowState> windows;
+  private final Policy.VarExpiration<Object, WindowState> expiration;
   private final Map<String, RateLimitConfig> userConfigs = new ConcurrentHashMap<>();
   private final Map<String, RateLimitConfig> endpointConfigs = new ConcurrentHashMap<>();
   private volatile RateLimitConfig defaultConfig;
+  /**
+   * A direct-mapped table of pairs with an open epoch, by hash: a busy pair is admitted without a
+   * store lookup. Plain, racy reads and writes: an entry is only a hint, verified by hash and name, and
+   * a retired pair refuses claims. The store still sees every pair at each epoch opening (at least once
+   * per finest bucket) and every {@value #TOUCH_EVERY} claims, which keeps its idle expiry correct (an
+   * epoch's requests belong to the bucket in which it opened, so they leave every window no later than
+   * one retention after that opening) and its eviction ranking informed.
+   */
+  private final WindowState[] front = new WindowState[FRONT_SLOTS];
+  private final int[] frontHashes = new int[FRONT_SLOTS];
 
   /**
    * Use {@link RateLimiter#builder()}.
@@ -57,12 +76,16 @@ public final class LocalRateLimiter implements RateLimiter {
     this.geometry = new WindowState.Geometry(bucketCount);
     this.windows = Caffeine.newBuilder()
         .maximumSize(maximumKeys)
+        // Maintenance (draining the read buffer, expiry, eviction) runs on the calling thread, amortized:
+        // handing it to the common pool costs a thread wake-up (an unpark) every few dozen reads, the
+        // largest single cost of a check on a busy pair.
+        .executor(Runnable::run)
         .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
         .expireAfter(new IdleExpiry())
-        .evictionListener((WindowKey key, WindowState state, RemovalCause cause) -> {
+        .evictionListener((Object key, WindowState state, RemovalCause cause) -> {
           if (state != null) {
             synchronized (state) {
-              state.retired = true;
+              state.retire();
             }
           }
         })
@@ -71,32 +94,38 @@ public final class LocalRateLimiter implements RateLimiter {
   }
 
   /** Keeps a pair for its longest enabled window plus one bucket after its last use. */
-  private static final class IdleExpiry implements Expiry<WindowKey, WindowState> {
+  private static final class IdleExpiry implements Expiry<Object, WindowState> {
     @Override
-    public long expireAfterCreate(WindowKey key, WindowState state, long currentTime) {
+    public long expireAfterCreate(Object key, WindowState state, long currentTime) {
       return TimeUnit.MILLISECONDS.toNanos(state.retainMillis);
     }
 
     @Override
-    public long expireAfterUpdate(WindowKey key, WindowState state, long currentTime, long currentDuration) {
+    public long expireAfterUpdate(Object key, WindowState state, long currentTime, long currentDuration) {
       return TimeUnit.MILLISECONDS.toNanos(state.retainMillis);
     }
 
     @Override
-    public long expireAfterRead(WindowKey key, WindowState state, long currentTime, long currentDuration) {
+    public long expireAfterRead(Object key, WindowState state, long currentTime, long currentDuration) {
       return TimeUnit.MILLISECONDS.toNanos(state.retainMillis);
     }
   }
 
-  private long retainMillis(RateLimitConfig config) {
-    long retain = 0;
-    for (LimitType type : CHECK_ORDER) {
-      if (config.limitFor(type) > 0) {
-        retain = type.windowMillis() + geometry.bucketMillis(type);
-      }
+  /** The longest enabled window plus one bucket; a config enabling none keeps minute history briefly. */
+  private int retainMillis(RateLimitConfig config) {
+    LimitType longest;
+    if (config.requestsPerDay() > 0) {
+      longest = LimitType.DAY;
+    } else if (config.requestsPerHour() > 0) {
+      longest = LimitType.HOUR;
+    } else if (config.requestsPerMinute() > 0) {
+      longest = LimitType.MINUTE;
+    } else if (config.burstSize() > 0) {
+      longest = LimitType.BURST;
+    } else {
+      longest = LimitType.MINUTE;
     }
-    // A pair whose config enables no window still holds its minute/hour/day history briefly.
-    return retain == 0 ? LimitType.MINUTE.windowMillis() + geometry.bucketMillis(LimitType.MINUTE) : retain;
+    return (int) (longest.windowMillis() + geometry.bucketMillis(longest));
   }
 
   @Override
@@ -132,46 +161,81 @@ public final class LocalRateLimiter implements RateLimiter {
 
   @Override
   public RateLimitResult checkRateLimit(String userId, String endpoint, boolean record) {
-    return check(userId, endpoint, record, false).result();
+    return check(userId, endpoint, record, null);
   }
 
   @Override
   public RateLimitDecision decide(String userId, String endpoint, boolean record) {
-    return check(userId, endpoint, record, true);
+    Binding binding = new Binding();
+    RateLimitResult result = check(userId, endpoint, record, binding);
+    return new RateLimitDecision(result, binding.config, binding.window, binding.resetSeconds);
   }
 
-  /**
-   * The one check. With {@code full} false only the result is meaningful (the decision's other
-   * fields are left empty), which saves the hot path the work of finding reset times.
-   */
-  private RateLimitDecision check(String userId, String endpoint, boolean record, boolean full) {
+  /** What {@link #decide} adds to a result, filled in under the pair's lock. */
+  private static final class Binding {
+    RateLimitConfig config;
+    LimitType window;
+    long resetSeconds;
+  }
+
+  /** The one check; {@code binding} is null when only the result is wanted (no reset times to find). */
+  private RateLimitResult check(String userId, String endpoint, boolean record, Binding binding) {
     RateLimitConfig config = getConfig(userId, endpoint);
-    WindowKey key = new WindowKey(userId, endpoint);
+    if (binding != null) {
+      binding.config = config;
+    }
+    int hash = WindowKey.hash(userId, endpoint);
     long now = clock.millis();
+    int slot = (hash ^ (hash >>> 16)) & (FRONT_SLOTS - 1);
+    if (record && binding == null && frontHashes[slot] == hash) {
+      WindowState state = front[slot];
+      if (state != null && state.hashCode() == hash && state.matches(userId, endpoint)) {
+        RateLimitResult claimed = state.tryClaim(config, now);
+        if (claimed != null) {
+          if (claimed.remaining() % TOUCH_EVERY == 0) {
+            windows.getIfPresent(state);
+          }
+          return claimed;
+        }
+      }
+    }
+    WindowKey key = new WindowKey(userId, endpoint, hash);
     if (!record) {
       WindowState state = windows.getIfPresent(key);
       if (state == null) {
-        return freshDryRun(config);
+        return freshDryRun(config, binding);
       }
       synchronized (state) {
-        return evaluate(state, config, now, false, full);
+        state.settle();
+        return evaluate(state, config, now, false, binding);
       }
     }
     while (true) {
       WindowState state = windows.getIfPresent(key);
       if (state == null) {
-        long retain = retainMillis(config);
-        state = windows.get(key, k -> new WindowState(geometry, retain));
+        WindowState fresh = new WindowState(userId, endpoint, key.hashCode(), retainMillis(config));
+        WindowState raced = windows.asMap().putIfAbsent(fresh, fresh);
+        state = raced != null ? raced : fresh;
+      } else if (binding == null) {
+        RateLimitResult claimed = state.tryClaim(config, now);
+        if (claimed != null) {
+          return claimed;
+        }
       }
-      long extendTo = 0;
-      RateLimitDecision decision;
+      int extendTo = 0;
+      RateLimitResult result;
       synchronized (state) {
-        if (state.retired) {
+        if (state.isRetired()) {
           continue;
         }
-        decision = evaluate(state, config, now, true, full);
-        if (decision.allowed()) {
-          long retain = retainMillis(config);
+        state.settle();
+        result = evaluate(state, config, now, true, binding);
+        if (result.allowed() && state.openEpoch(config)) {
+          frontHashes[slot] = hash;
+          front[slot] = state;
+        }
+        if (result.allowed()) {
+          int retain = retainMillis(config);
           if (retain > state.retainMillis) {
             state.retainMillis = retain;
             extendTo = retain;
@@ -179,34 +243,101 @@ public final class LocalRateLimiter implements RateLimiter {
         }
       }
       if (extendTo > 0) {
-        expiration.setExpiresAfter(key, Duration.ofMillis(extendTo));
+        expiration.setExpiresAfter(state, Duration.ofMillis(extendTo));
       }
-      return decision;
+      return result;
     }
   }
 
-  private static RateLimitDecision freshDryRun(RateLimitConfig config) {
+  private static RateLimitResult freshDryRun(RateLimitConfig config, Binding binding) {
     long remaining = Long.MAX_VALUE;
     long limit = 0;
-    LimitType binding = null;
+    LimitType window = null;
     for (LimitType type : CHECK_ORDER) {
       int l = config.limitFor(type);
       if (l > 0 && l < remaining) {
         remaining = l;
         limit = l;
-        binding = type;
+        window = type;
       }
     }
-    return new RateLimitDecision(RateLimitResult.allowed(0, limit, remaining), config, binding, 0);
+    if (binding != null) {
+      binding.window = window;
+    }
+    return RateLimitResult.allowed(0, limit, remaining);
   }
 
   /** Checks every enabled window at one instant and, if all have room and {@code record}, counts. */
-  private RateLimitDecision evaluate(WindowState state, RateLimitConfig config, long now, boolean record,
-      boolean full) {
-    if (config.burstSize() > 0 && record) {
-      state.enableBurst();
+  private RateLimitResult evaluate(WindowState state, RateLimitConfig config, long now, boolean record,
+      Binding binding) {
+    int burstLimit = config.burstSize();
+    int minuteLimit = config.requestsPerMinute();
+    int hourLimit = config.requestsPerHour();
+    int dayLimit = config.requestsPerDay();
+    if (burstLimit > 0 && record) {
+      state.enableBurst(geometry);
     }
-    state.advance(now);
+    state.advance(now, geometry);
+    if ((burstLimit > 0 && state.burstCount() >= burstLimit)
+        || (minuteLimit > 0 && state.minuteCount() >= minuteLimit)
+        || (hourLimit > 0 && state.hourCount() >= hourLimit)
+        || (dayLimit > 0 && state.dayCount() >= dayLimit)) {
+      return reject(state, config, now, binding);
+    }
+    if (record) {
+      state.record(1);
+    }
+    // The enabled window with the least room after this request; the first in check order on a tie.
+    long remaining = Long.MAX_VALUE;
+    long current = 0;
+    long limitOfBinding = 0;
+    LimitType window = null;
+    if (burstLimit > 0) {
+      int count = state.burstCount();
+      remaining = Math.max(0, burstLimit - count);
+      current = count;
+      limitOfBinding = burstLimit;
+      window = LimitType.BURST;
+    }
+    if (minuteLimit > 0) {
+      int count = state.minuteCount();
+      long room = Math.max(0, minuteLimit - count);
+      if (room < remaining) {
+        remaining = room;
+        current = count;
+        limitOfBinding = minuteLimit;
+        window = LimitType.MINUTE;
+      }
+    }
+    if (hourLimit > 0) {
+      int count = state.hourCount();
+      long room = Math.max(0, hourLimit - count);
+      if (room < remaining) {
+        remaining = room;
+        current = count;
+        limitOfBinding = hourLimit;
+        window = LimitType.HOUR;
+      }
+    }
+    if (dayLimit > 0) {
+      int count = state.dayCount();
+      long room = Math.max(0, dayLimit - count);
+      if (room < remaining) {
+        remaining = room;
+        current = count;
+        limitOfBinding = dayLimit;
+        window = LimitType.DAY;
+      }
+    }
+    if (binding != null) {
+      binding.window = window;
+      binding.resetSeconds = window == null ? 0 : ceilSeconds(state.millisUntilReset(window, now, geometry));
+    }
+    return RateLimitResult.allowed(current, limitOfBinding, remaining);
+  }
+
+  /** The refusal: the refusing window whose slot frees last names the result. */
+  private RateLimitResult reject(WindowState state, RateLimitConfig config, long now, Binding binding) {
     LimitType refusing = null;
     long refusingWait = -1;
     long refusingCount = 0;
@@ -218,7 +349,7 @@ public final class LocalRateLimiter implements RateLimiter {
       }
       int count = state.count(type);
       if (count >= limit) {
-        long wait = state.millisUntilSlot(type, limit, now);
+        long wait = state.millisUntilSlot(type, limit, now, geometry);
         if (wait > refusingWait) {
           refusing = type;
           refusingWait = wait;
@@ -227,34 +358,11 @@ public final class LocalRateLimiter implements RateLimiter {
         }
       }
     }
-    if (refusing != null) {
-      RateLimitResult result = RateLimitResult.rejected(refusing, refusingCount, refusingLimit, refusingWait / 1000.0);
-      return new RateLimitDecision(result, config, refusing, Math.max(1, ceilSeconds(refusingWait)));
+    if (binding != null) {
+      binding.window = refusing;
+      binding.resetSeconds = Math.max(1, ceilSeconds(refusingWait));
     }
-    if (record) {
-      state.record();
-    }
-    long remaining = Long.MAX_VALUE;
-    long current = 0;
-    long limitOfBinding = 0;
-    LimitType binding = null;
-    for (LimitType type : CHECK_ORDER) {
-      int limit = config.limitFor(type);
-      if (limit <= 0) {
-        continue;
-      }
-      int count = state.count(type);
-      long room = Math.max(0, limit - count);
-      if (room < remaining) {
-        remaining = room;
-        current = count;
-        limitOfBinding = limit;
-        binding = type;
-      }
-    }
-    RateLimitResult result = RateLimitResult.allowed(current, limitOfBinding, remaining);
-    long reset = full && binding != null ? ceilSeconds(state.millisUntilReset(binding, now)) : 0;
-    return new RateLimitDecision(result, config, binding, reset);
+    return RateLimitResult.rejected(refusing, refusingCount, refusingLimit, refusingWait / 1000.0);
   }
 
   private static long ceilSeconds(long millis) {
@@ -276,9 +384,10 @@ public final class LocalRateLimiter implements RateLimiter {
       long reset = 0;
       if (state != null) {
         synchronized (state) {
-          state.advance(now);
+          state.settle();
+          state.advance(now, geometry);
           current = state.count(type);
-          reset = ceilSeconds(state.millisUntilReset(type, now));
+          reset = ceilSeconds(state.millisUntilReset(type, now, geometry));
         }
       }
       usage.put(type, new WindowUsage(current, limit, Math.max(0, limit - current), reset));
@@ -289,17 +398,17 @@ public final class LocalRateLimiter implements RateLimiter {
   @Override
   public int resetUser(String userId) {
     Objects.requireNonNull(userId, "userId must not be null");
-    List<WindowKey> keys = new ArrayList<>();
-    for (WindowKey key : windows.asMap().keySet()) {
-      if (key.user.equals(userId)) {
+    List<Object> keys = new ArrayList<>();
+    for (Object key : windows.asMap().keySet()) {
+      if (((WindowState) key).isUser(userId)) {
         keys.add(key);
       }
     }
     int[] cleared = {0};
-    for (WindowKey key : keys) {
+    for (Object key : keys) {
       windows.asMap().computeIfPresent(key, (k, state) -> {
         synchronized (state) {
-          state.retired = true;
+          state.retire();
           cleared[0] += state.windowCount();
         }
         return null;
@@ -312,13 +421,13 @@ public final class LocalRateLimiter implements RateLimiter {
   public int cleanupExpired() {
     long now = clock.millis();
     int[] removed = {0};
-    for (WindowKey key : new ArrayList<>(windows.asMap().keySet())) {
+    for (Object key : new ArrayList<>(windows.asMap().keySet())) {
       windows.asMap().computeIfPresent(key, (k, state) -> {
         synchronized (state) {
-          if (!state.isQuiet(now, getConfig(k.user, k.endpoint))) {
+          if (!state.isQuiet(now, getConfig(state.user(), state.endpoint()), geometry)) {
             return state;
           }
-          state.retired = true;
+          state.retire();
           removed[0]++;
           return null;
         }
@@ -334,11 +443,12 @@ public final class LocalRateLimiter implements RateLimiter {
       throw new IllegalArgumentException("max must be >= 0 but was " + max);
     }
     List<RateLimitKey> keys = new ArrayList<>(Math.min(max, 1024));
-    for (WindowKey key : windows.asMap().keySet()) {
+    for (Object key : windows.asMap().keySet()) {
       if (keys.size() >= max) {
         break;
       }
-      keys.add(new RateLimitKey(key.user, key.endpoint));
+      WindowState state = (WindowState) key;
+      keys.add(new RateLimitKey(state.user(), state.endpoint()));
     }
     return Collections.unmodifiableList(keys);
   }
