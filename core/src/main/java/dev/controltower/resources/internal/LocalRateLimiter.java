@@ -166,20 +166,17 @@ public final class LocalRateLimiter implements RateLimiter {
 
   @Override
   public RateLimitDecision decide(String userId, String endpoint, boolean record) {
-    Binding binding = new Binding();
+    WindowState.Binding binding = new WindowState.Binding();
     RateLimitResult result = check(userId, endpoint, record, binding);
     return new RateLimitDecision(result, binding.config, binding.window, binding.resetSeconds);
   }
 
-  /** What {@link #decide} adds to a result, filled in under the pair's lock. */
-  private static final class Binding {
-    RateLimitConfig config;
-    LimitType window;
-    long resetSeconds;
-  }
-
-  /** The one check; {@code binding} is null when only the result is wanted (no reset times to find). */
-  private RateLimitResult check(String userId, String endpoint, boolean record, Binding binding) {
+  /**
+   * The one check; {@code binding} is null when only the result is wanted (no reset times to find).
+   * A recorded check first tries to claim a request of the pair's open epoch (see {@link WindowState}),
+   * through the front table or after a store lookup, and takes the pair's lock only when that fails.
+   */
+  private RateLimitResult check(String userId, String endpoint, boolean record, WindowState.Binding binding) {
     RateLimitConfig config = getConfig(userId, endpoint);
     if (binding != null) {
       binding.config = config;
@@ -187,10 +184,10 @@ public final class LocalRateLimiter implements RateLimiter {
     int hash = WindowKey.hash(userId, endpoint);
     long now = clock.millis();
     int slot = (hash ^ (hash >>> 16)) & (FRONT_SLOTS - 1);
-    if (record && binding == null && frontHashes[slot] == hash) {
+    if (record && frontHashes[slot] == hash) {
       WindowState state = front[slot];
       if (state != null && state.hashCode() == hash && state.matches(userId, endpoint)) {
-        RateLimitResult claimed = state.tryClaim(config, now);
+        RateLimitResult claimed = state.tryClaim(config, now, binding);
         if (claimed != null) {
           if (claimed.remaining() % TOUCH_EVERY == 0) {
             windows.getIfPresent(state);
@@ -216,8 +213,8 @@ public final class LocalRateLimiter implements RateLimiter {
         WindowState fresh = new WindowState(userId, endpoint, key.hashCode(), retainMillis(config));
         WindowState raced = windows.asMap().putIfAbsent(fresh, fresh);
         state = raced != null ? raced : fresh;
-      } else if (binding == null) {
-        RateLimitResult claimed = state.tryClaim(config, now);
+      } else {
+        RateLimitResult claimed = state.tryClaim(config, now, binding);
         if (claimed != null) {
           return claimed;
         }
@@ -230,7 +227,7 @@ public final class LocalRateLimiter implements RateLimiter {
         }
         state.settle();
         result = evaluate(state, config, now, true, binding);
-        if (result.allowed() && state.openEpoch(config)) {
+        if (result.allowed() && state.openEpoch(config, geometry)) {
           frontHashes[slot] = hash;
           front[slot] = state;
         }
@@ -249,7 +246,7 @@ public final class LocalRateLimiter implements RateLimiter {
     }
   }
 
-  private static RateLimitResult freshDryRun(RateLimitConfig config, Binding binding) {
+  private static RateLimitResult freshDryRun(RateLimitConfig config, WindowState.Binding binding) {
     long remaining = Long.MAX_VALUE;
     long limit = 0;
     LimitType window = null;
@@ -269,7 +266,7 @@ public final class LocalRateLimiter implements RateLimiter {
 
   /** Checks every enabled window at one instant and, if all have room and {@code record}, counts. */
   private RateLimitResult evaluate(WindowState state, RateLimitConfig config, long now, boolean record,
-      Binding binding) {
+      WindowState.Binding binding) {
     int burstLimit = config.burstSize();
     int minuteLimit = config.requestsPerMinute();
     int hourLimit = config.requestsPerHour();
@@ -337,7 +334,7 @@ public final class LocalRateLimiter implements RateLimiter {
   }
 
   /** The refusal: the refusing window whose slot frees last names the result. */
-  private RateLimitResult reject(WindowState state, RateLimitConfig config, long now, Binding binding) {
+  private RateLimitResult reject(WindowState state, RateLimitConfig config, long now, WindowState.Binding binding) {
     LimitType refusing = null;
     long refusingWait = -1;
     long refusingCount = 0;
@@ -366,7 +363,7 @@ public final class LocalRateLimiter implements RateLimiter {
   }
 
   private static long ceilSeconds(long millis) {
-    return (millis + 999) / 1000;
+    return WindowState.ceilSeconds(millis);
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.controltower.resources.internal;
 import dev.controltower.resources.LimitType;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimitResult;
+import dev.controltower.resources.RateLimiter;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
@@ -123,8 +124,11 @@ final class WindowState {
   private RateLimitConfig epochConfig;
   /** Requests the open epoch admits in all. */
   private int epochRoom;
-  /** The binding window's count when the epoch opened. */
-  private int epochBase;
+  /**
+   * When the binding window's count next falls, as an offset from {@code nextBoundary}: fixed for the
+   * epoch, since its oldest counted bucket cannot change before the finest bucket ends.
+   */
+  private int epochResetOffset;
   /** How long the pair must outlive its last use, in ms (longest enabled window plus one bucket). */
   volatile int retainMillis;
 
@@ -288,23 +292,42 @@ final class WindowState {
    *
    * @return the result, exactly as the locked path would give it, or null to take the locked path
    */
-  RateLimitResult tryClaim(RateLimitConfig config, long now) {
+  RateLimitResult tryClaim(RateLimitConfig config, long now, Binding binding) {
     while (true) {
       long f = fast;
-      if ((f & (RETIRED | OPEN)) != OPEN || epochConfig != config || now >= nextBoundary) {
+      long end = nextBoundary;
+      if ((f & (RETIRED | OPEN)) != OPEN || epochConfig != config || now >= end) {
         return null;
       }
       int room = epochRoom;
-      int base = epochBase;
+      int resetOffset = epochResetOffset;
       long claimed = f & CLAIMED_MASK;
       if (claimed >= room) {
         return null;
       }
       if (FAST.compareAndSet(this, f, f + 1)) {
         LimitType window = TYPES[(int) (f >>> WINDOW_SHIFT) & 3];
-        return RateLimitResult.allowed(base + claimed + 1, config.limitFor(window), room - claimed - 1);
+        long limit = config.limitFor(window);
+        long remaining = room - claimed - 1;
+        if (binding != null) {
+          binding.window = window;
+          binding.resetSeconds = ceilSeconds(Math.max(0, end + resetOffset - now));
+        }
+        // The binding window held limit - room when the epoch opened: now limit - remaining.
+        return RateLimitResult.allowed(limit - remaining, limit, remaining);
       }
     }
+  }
+
+  /** What {@link RateLimiter#decide} adds to a result, filled in by whoever decides. */
+  static final class Binding {
+    RateLimitConfig config;
+    LimitType window;
+    long resetSeconds;
+  }
+
+  static long ceilSeconds(long millis) {
+    return (millis + 999) / 1000;
   }
 
   /**
@@ -328,14 +351,14 @@ final class WindowState {
   /**
    * Opens an epoch for {@code config} at the pair's current time, after a locked check that recorded.
    * Must hold the monitor, after {@link #settle()} and {@link #advance}. Opens nothing when some
-   * enabled window is full or none is enabled.
+   * enabled window is full or none is enabled, or the binding window counts nothing (its reset time
+   * would then move with the first claim).
    *
    * @return whether an epoch is open
    */
-  boolean openEpoch(RateLimitConfig config) {
+  boolean openEpoch(RateLimitConfig config, Geometry g) {
     long room = Long.MAX_VALUE;
     int binding = -1;
-    int base = 0;
     for (LimitType type : TYPES) {
       int limit = config.limitFor(type);
       if (limit > 0) {
@@ -343,16 +366,16 @@ final class WindowState {
         if (limit - (long) count < room) {
           room = limit - (long) count;
           binding = type.ordinal();
-          base = count;
         }
       }
     }
-    if (binding < 0 || room <= 0 || (config.burstSize() > 0 && burst == null)) {
+    if (binding < 0 || room <= 0 || (config.burstSize() > 0 && burst == null) || count(TYPES[binding]) == 0) {
       return false;
     }
+    long resetAt = latest + millisUntilDrop(TYPES[binding], 1, latest, g);
     epochConfig = config;
     epochRoom = (int) room;
-    epochBase = base;
+    epochResetOffset = (int) (resetAt - nextBoundary);
     long f = fast;
     long sequence = ((f & SEQUENCE_MASK) + (1L << SEQUENCE_SHIFT)) & SEQUENCE_MASK;
     fast = OPEN | ((long) binding << WINDOW_SHIFT) | sequence;

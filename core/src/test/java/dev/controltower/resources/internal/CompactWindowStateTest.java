@@ -119,6 +119,35 @@ class CompactWindowStateTest {
   }
 
   @Test
+  void decide_claimedWithinABucket_matchesTheLockedAnswer() {
+    Clock clock = new Clock();
+    RateLimiter limiter = RateLimiter.builder()
+        .defaultConfig(new RateLimitConfig(10, 1000, 0, 0)).clock(clock).build();
+    var first = limiter.decide("u", "/e", true);             // locked: opens an epoch in bucket 16
+    assertThat(first.window()).isEqualTo(LimitType.MINUTE);
+    assertThat(first.resetSeconds()).isEqualTo(62);
+    assertThat(first.result().remaining()).isEqualTo(9);
+    clock.millis.set(101_500);
+    var second = limiter.decide("u", "/e", true);            // claimed
+    assertThat(second.window()).isEqualTo(LimitType.MINUTE);
+    assertThat(second.resetSeconds()).isEqualTo(61);         // 162 - 101.5, rounded up
+    assertThat(second.result().current()).isEqualTo(2);
+    assertThat(second.result().limit()).isEqualTo(10);
+    assertThat(second.result().remaining()).isEqualTo(8);
+    assertThat(limiter.checkRateLimit("u", "/e").remaining()).isEqualTo(7);
+    clock.millis.set(106_000);                               // bucket 17: locked again
+    var fourth = limiter.decide("u", "/e", true);
+    assertThat(fourth.resetSeconds()).isEqualTo(56);
+    assertThat(fourth.result().current()).isEqualTo(4);
+    clock.millis.set(107_000);
+    var fifth = limiter.decide("u", "/e", true);
+    assertThat(fifth.resetSeconds()).isEqualTo(55);         // still the oldest bucket, 16
+    assertThat(fifth.result().remaining()).isEqualTo(5);
+    assertThat(limiter.getUsage("u", "/e").get(LimitType.MINUTE).current()).isEqualTo(5);
+    assertThat(limiter.getUsage("u", "/e").get(LimitType.HOUR).current()).isEqualTo(5);
+  }
+
+  @Test
   void windowState_equalsLookupKeyOfSamePairOnly() {
     WindowKey key = new WindowKey("ab", "c");
     WindowState state = new WindowState("ab", "c", key.hashCode(), 1);
