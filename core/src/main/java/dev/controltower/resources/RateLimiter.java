@@ -31,7 +31,9 @@ import java.util.Map;
  * <p><b>Memory.</b> Window state lives in a bounded cache ({@link Builder#maximumKeys(long)}, one
  * million pairs by default), and a pair that stays idle disappears once its windows count nothing, so
  * memory stays bounded whatever keys clients invent. When the bound is reached, the least valuable
- * pairs (by recent frequency of use) are dropped first.
+ * pairs (by recent frequency of use) are dropped first, except that a pair at its limit is set aside in
+ * a small reserve within the bound and restored on its next check, so that inventing keys never resets
+ * a client's own exhausted window.
  *
  * <p><b>The surprising property.</b> A window of length W counts a request for between W and
  * W + W/bucketCount after it, never less: a limit holds over <em>any</em> interval of length W, and a
@@ -134,17 +136,17 @@ public interface RateLimiter {
   /**
    * Clears every window of every endpoint of one user; other users are untouched.
    *
-   * @return how many windows were cleared (three per pair with the default config, four with a burst
-   *     window)
+   * @return how many windows were cleared: those the config of each of the user's pairs enables (three
+   *     per pair with the default config, four with a burst window)
    * @throws NullPointerException if {@code userId} is null
    */
   int resetUser(String userId);
 
   /**
-   * Removes every pair whose windows all count nothing now. Pairs also expire on their own; this call
-   * makes it happen at once.
+   * Removes every pair whose enabled windows all count nothing now. Pairs also expire on their own;
+   * this call makes it happen at once.
    *
-   * @return how many pairs were removed
+   * @return how many pairs were removed, including those past their expiry time that it dropped
    */
   int cleanupExpired();
 

@@ -106,8 +106,8 @@ public record ResourceQuota(int maxInputTokens, int maxOutputTokens, int maxCont
       int field = fieldIndex(e.getKey());
       Integer value = e.getValue();
       if (value == null || value < 0) {
-        throw new IllegalArgumentException(
-            "adjustment " + e.getKey() + " must be >= 0 but was " + value);
+        throw new IllegalArgumentException("adjustment " + e.getKey() + " must be >= 0 but was " + value
+            + "; valid names are " + FIELD_NAMES + " (or their camelCase forms)");
       }
       values[field] = value;
     }

@@ -140,6 +140,26 @@ class RateLimiterSemanticsTest {
     assertThat(usage.get(LimitType.BURST).current()).isEqualTo(1);
     assertThat(usage.get(LimitType.MINUTE).limit()).isZero();
     assertThat(usage.get(LimitType.MINUTE).remaining()).isZero();
+    assertThat(usage.get(LimitType.MINUTE).current()).as("a disabled window counts nothing").isZero();
+    assertThat(usage.get(LimitType.MINUTE).resetInSeconds()).isZero();
+  }
+
+  @Test
+  void resetUser_countsTheWindowsTheConfigEnables() {
+    RateLimiter limiter = limiter(new RateLimitConfig(0, 10, 0, 0));
+    limiter.checkRateLimit("u", "/a");
+    limiter.checkRateLimit("u", "/b");
+    assertThat(limiter.resetUser("u")).isEqualTo(2);
+  }
+
+  @Test
+  void cleanupExpired_keysPastTheirExpiry_areCountedToo() {
+    RateLimiter limiter = limiter(new RateLimitConfig(10, 0, 0, 0));
+    limiter.checkRateLimit("u", "/a");
+    limiter.checkRateLimit("v", "/a");
+    clock.setSeconds(170);
+    assertThat(limiter.cleanupExpired()).isEqualTo(2);
+    assertThat(limiter.trackedKeys()).isZero();
   }
 
   @Test

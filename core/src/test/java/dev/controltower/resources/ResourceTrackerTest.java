@@ -165,7 +165,7 @@ class ResourceTrackerTest {
     tracker.allocate("a", ResourceQuota.defaults());
     assertThatThrownBy(() -> tracker.adjustQuota("a", Map.of("timeout_seconds", -1)))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("adjustment timeout_seconds must be >= 0 but was -1");
+        .hasMessageStartingWith("adjustment timeout_seconds must be >= 0 but was -1; valid names are [max_input_tokens,");
     assertThat(tracker.getQuota("a")).contains(ResourceQuota.defaults());
   }
 

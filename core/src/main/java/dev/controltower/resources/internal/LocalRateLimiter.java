@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The in-process {@link RateLimiter}: window state per (user, endpoint) pair in a Caffeine cache,
@@ -31,6 +32,13 @@ import java.util.concurrent.TimeUnit;
  * checks on one pair are serialized and checks on different pairs never contend. A state removed from
  * the cache (evicted, expired, reset, cleaned up) is marked retired under its lock, and a check that
  * finds its state retired looks the pair up again, so no admission is ever counted in a dead state.
+ *
+ * <p>Flood resistance: when the size bound evicts a pair that is at its limit in some window, the pair
+ * is parked in a small reserve (1/16 of {@code maximumKeys}, taken out of the bound, so the total stays
+ * within it) and brought back on its next check. A client that invents keys to push its own exhausted
+ * pair out of the cache therefore finds it again; to evict it from the reserve it would have to exhaust
+ * thousands of other pairs first. Pairs below their limit can lose their counts under such a flood:
+ * that is the price of bounded memory, and it cannot lift anyone above a limit they had reached.
  *
  * <p>The hot path (an admitted, recorded check) reads the clock once for itself (the store's expiry
  * reads it too), allocates the lookup key and the result and nothing else, and divides nothing unless
@@ -47,7 +55,10 @@ public final class LocalRateLimiter implements RateLimiter {
   private final WindowState.Geometry geometry;
   /** Keys are the {@link WindowState}s themselves; lookups pass a {@link WindowKey} equal to one. */
   private final Cache<Object, WindowState> windows;
+  /** Pairs at their limit that the size bound pushed out of {@link #windows}; see the class comment. */
+  private final Cache<Object, WindowState> parked;
   private final Policy.VarExpiration<Object, WindowState> expiration;
+  private final AtomicLong expiredEvictions = new AtomicLong();
   private final Map<String, RateLimitConfig> userConfigs = new ConcurrentHashMap<>();
   private final Map<String, RateLimitConfig> endpointConfigs = new ConcurrentHashMap<>();
   private volatile RateLimitConfig defaultConfig;
@@ -74,23 +85,74 @@ public final class LocalRateLimiter implements RateLimiter {
     this.defaultConfig = Objects.requireNonNull(defaultConfig, "defaultConfig must not be null");
     this.clock = Objects.requireNonNull(clock, "clock must not be null");
     this.geometry = new WindowState.Geometry(bucketCount);
+    long reserve = maximumKeys / 16;
+    this.parked = Caffeine.newBuilder()
+        .maximumSize(reserve)
+        .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
+        .expireAfter(new IdleExpiry())
+        .build();
     this.windows = Caffeine.newBuilder()
-        .maximumSize(maximumKeys)
+        .maximumSize(maximumKeys - reserve)
         // Maintenance (draining the read buffer, expiry, eviction) runs on the calling thread, amortized:
         // handing it to the common pool costs a thread wake-up (an unpark) every few dozen reads, the
         // largest single cost of a check on a busy pair.
         .executor(Runnable::run)
         .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
         .expireAfter(new IdleExpiry())
-        .evictionListener((Object key, WindowState state, RemovalCause cause) -> {
-          if (state != null) {
-            synchronized (state) {
-              state.retire();
-            }
-          }
-        })
+        .evictionListener(this::onEviction)
         .build();
     this.expiration = windows.policy().expireVariably().orElseThrow();
+  }
+
+  /**
+   * Runs inside the cache's eviction, under its lock for the key: retires the state, and parks it if
+   * the size bound evicted it while it was at its limit.
+   */
+  private void onEviction(Object key, WindowState state, RemovalCause cause) {
+    if (state == null) {
+      return;
+    }
+    if (cause == RemovalCause.EXPIRED) {
+      expiredEvictions.incrementAndGet();
+    }
+    boolean park;
+    synchronized (state) {
+      state.retire(geometry);
+      park = cause == RemovalCause.SIZE
+          && state.isAtLimit(clock.millis(), getConfig(state.user(), state.endpoint()), geometry);
+    }
+    if (park) {
+      parked.put(state, state);
+    }
+  }
+
+  /**
+   * The pair's state for a new admission: the live one, a parked one brought back, or a fresh one.
+   * A new entry's key is a state of the pair (the fresh one), so that the store never holds the
+   * caller's strings.
+   */
+  private WindowState stateFor(WindowKey key, RateLimitConfig config) {
+    WindowState state = windows.getIfPresent(key);
+    if (state != null) {
+      return state;
+    }
+    WindowState fresh = new WindowState(key.user, key.endpoint, key.hashCode(), retainMillis(config));
+    return windows.asMap().computeIfAbsent(fresh, k -> {
+      WindowState back = parked.asMap().remove(k);
+      if (back == null) {
+        return fresh;
+      }
+      synchronized (back) {
+        back.restore();
+      }
+      return back;
+    });
+  }
+
+  /** The pair's state for reading, live or parked, or null; creates nothing. */
+  private WindowState peek(WindowKey key) {
+    WindowState state = windows.getIfPresent(key);
+    return state != null ? state : parked.getIfPresent(key);
   }
 
   /** Keeps a pair for its longest enabled window plus one bucket after its last use. */
@@ -198,21 +260,19 @@ public final class LocalRateLimiter implements RateLimiter {
     }
     WindowKey key = new WindowKey(userId, endpoint, hash);
     if (!record) {
-      WindowState state = windows.getIfPresent(key);
+      WindowState state = peek(key);
       if (state == null) {
         return freshDryRun(config, binding);
       }
       synchronized (state) {
-        state.settle();
+        state.settle(geometry);
         return evaluate(state, config, now, false, binding);
       }
     }
     while (true) {
       WindowState state = windows.getIfPresent(key);
       if (state == null) {
-        WindowState fresh = new WindowState(userId, endpoint, key.hashCode(), retainMillis(config));
-        WindowState raced = windows.asMap().putIfAbsent(fresh, fresh);
-        state = raced != null ? raced : fresh;
+        state = stateFor(key, config);
       } else {
         RateLimitResult claimed = state.tryClaim(config, now, binding);
         if (claimed != null) {
@@ -225,7 +285,7 @@ public final class LocalRateLimiter implements RateLimiter {
         if (state.isRetired()) {
           continue;
         }
-        state.settle();
+        state.settle(geometry);
         result = evaluate(state, config, now, true, binding);
         if (result.allowed() && state.openEpoch(config, geometry)) {
           frontHashes[slot] = hash;
@@ -271,9 +331,6 @@ public final class LocalRateLimiter implements RateLimiter {
     int minuteLimit = config.requestsPerMinute();
     int hourLimit = config.requestsPerHour();
     int dayLimit = config.requestsPerDay();
-    if (burstLimit > 0 && record) {
-      state.enableBurst(geometry);
-    }
     state.advance(now, geometry);
     if ((burstLimit > 0 && state.burstCount() >= burstLimit)
         || (minuteLimit > 0 && state.minuteCount() >= minuteLimit)
@@ -282,7 +339,7 @@ public final class LocalRateLimiter implements RateLimiter {
       return reject(state, config, now, binding);
     }
     if (record) {
-      state.record(1);
+      state.record(1, config, geometry);
     }
     // The enabled window with the least room after this request; the first in check order on a tie.
     long remaining = Long.MAX_VALUE;
@@ -362,6 +419,16 @@ public final class LocalRateLimiter implements RateLimiter {
     return RateLimitResult.rejected(refusing, refusingCount, refusingLimit, refusingWait / 1000.0);
   }
 
+  private static int enabledWindows(RateLimitConfig config) {
+    int n = 0;
+    for (LimitType type : CHECK_ORDER) {
+      if (config.limitFor(type) > 0) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   private static long ceilSeconds(long millis) {
     return WindowState.ceilSeconds(millis);
   }
@@ -370,7 +437,7 @@ public final class LocalRateLimiter implements RateLimiter {
   public Map<LimitType, WindowUsage> getUsage(String userId, String endpoint) {
     RateLimitConfig config = getConfig(userId, endpoint);
     long now = clock.millis();
-    WindowState state = windows.getIfPresent(new WindowKey(userId, endpoint));
+    WindowState state = peek(new WindowKey(userId, endpoint));
     Map<LimitType, WindowUsage> usage = new EnumMap<>(LimitType.class);
     for (LimitType type : CHECK_ORDER) {
       if (type == LimitType.BURST && config.burstSize() == 0) {
@@ -381,7 +448,7 @@ public final class LocalRateLimiter implements RateLimiter {
       long reset = 0;
       if (state != null) {
         synchronized (state) {
-          state.settle();
+          state.settle(geometry);
           state.advance(now, geometry);
           current = state.count(type);
           reset = ceilSeconds(state.millisUntilReset(type, now, geometry));
@@ -395,43 +462,53 @@ public final class LocalRateLimiter implements RateLimiter {
   @Override
   public int resetUser(String userId) {
     Objects.requireNonNull(userId, "userId must not be null");
-    List<Object> keys = new ArrayList<>();
-    for (Object key : windows.asMap().keySet()) {
-      if (((WindowState) key).isUser(userId)) {
-        keys.add(key);
+    int cleared = 0;
+    for (Cache<Object, WindowState> store : List.of(windows, parked)) {
+      List<WindowState> keys = new ArrayList<>();
+      for (Object key : store.asMap().keySet()) {
+        if (((WindowState) key).isUser(userId)) {
+          keys.add((WindowState) key);
+        }
+      }
+      for (WindowState key : keys) {
+        if (store.asMap().computeIfPresent(key, (k, state) -> {
+          synchronized (state) {
+            state.retire(geometry);
+          }
+          return null;
+        }) == null && store == windows) {
+          cleared += enabledWindows(getConfig(userId, key.endpoint()));
+        }
       }
     }
-    int[] cleared = {0};
-    for (Object key : keys) {
-      windows.asMap().computeIfPresent(key, (k, state) -> {
-        synchronized (state) {
-          state.retire();
-          cleared[0] += state.windowCount();
-        }
-        return null;
-      });
-    }
-    return cleared[0];
+    return cleared;
   }
 
   @Override
   public int cleanupExpired() {
     long now = clock.millis();
-    int[] removed = {0};
-    for (Object key : new ArrayList<>(windows.asMap().keySet())) {
-      windows.asMap().computeIfPresent(key, (k, state) -> {
-        synchronized (state) {
-          if (!state.isQuiet(now, getConfig(state.user(), state.endpoint()), geometry)) {
-            return state;
-          }
-          state.retire();
-          removed[0]++;
-          return null;
-        }
-      });
-    }
+    long expiredBefore = expiredEvictions.get();
+    // Pairs past their expiry time are dropped (and counted by the eviction listener) first.
     windows.cleanUp();
-    return removed[0];
+    int removed = 0;
+    for (Cache<Object, WindowState> store : List.of(windows, parked)) {
+      int[] quiet = {0};
+      for (Object key : new ArrayList<>(store.asMap().keySet())) {
+        store.asMap().computeIfPresent(key, (k, state) -> {
+          synchronized (state) {
+            if (!state.isQuiet(now, getConfig(state.user(), state.endpoint()), geometry)) {
+              return state;
+            }
+            state.retire(geometry);
+            quiet[0]++;
+            return null;
+          }
+        });
+      }
+      removed += quiet[0];
+      store.cleanUp();
+    }
+    return removed + (int) Math.min(Integer.MAX_VALUE, expiredEvictions.get() - expiredBefore);
   }
 
   @Override
@@ -440,23 +517,26 @@ public final class LocalRateLimiter implements RateLimiter {
       throw new IllegalArgumentException("max must be >= 0 but was " + max);
     }
     List<RateLimitKey> keys = new ArrayList<>(Math.min(max, 1024));
-    for (Object key : windows.asMap().keySet()) {
-      if (keys.size() >= max) {
-        break;
+    for (Cache<Object, WindowState> store : List.of(windows, parked)) {
+      for (Object key : store.asMap().keySet()) {
+        if (keys.size() >= max) {
+          return Collections.unmodifiableList(keys);
+        }
+        WindowState state = (WindowState) key;
+        keys.add(new RateLimitKey(state.user(), state.endpoint()));
       }
-      WindowState state = (WindowState) key;
-      keys.add(new RateLimitKey(state.user(), state.endpoint()));
     }
     return Collections.unmodifiableList(keys);
   }
 
   @Override
   public long trackedKeys() {
-    return windows.estimatedSize();
+    return windows.estimatedSize() + parked.estimatedSize();
   }
 
   @Override
   public void cleanUp() {
     windows.cleanUp();
+    parked.cleanUp();
   }
 }

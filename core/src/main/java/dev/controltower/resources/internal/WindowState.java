@@ -34,8 +34,9 @@ import java.util.Arrays;
  * Time: one timestamp, the latest time the pair was touched, serves every window: a window's newest
  * live bucket is that time's bucket. If the clock moves back, the pair keeps counting at its latest
  * time, so buckets "from the future" stay counted and nothing is forgotten; waits are still measured
- * from the real now. Minute, hour and day are always counted (so enabling a window later sees the real
- * history); the burst ring exists only once a burst limit has applied to the pair.
+ * from the real now. Only enabled windows count a request, so a disabled window reports 0 and no count
+ * can pass its window's limit (no int overflow, whatever the traffic). The burst ring exists only once
+ * a burst limit has applied to the pair.
  *
  * Cost. A check is O(1) and divides nothing while time stays in the same bucket: the bucket lengths nest
  * (burst 1/60 of minute, minute 1/60 of hour, hour 1/24 of day, for every allowed B), so every bucket
@@ -45,7 +46,7 @@ import java.util.Arrays;
  * kept, packed in one int.
  *
  * Admission without the lock. Between two bucket boundaries every admitted request adds one to every
- * window, so how many more requests the pair admits before some window is full is known in advance:
+ * enabled window, so how many more requests the pair admits before some window is full is known in advance:
  * room = min over enabled windows of (limit - count). After each locked check that admits, the pair
  * opens an "epoch" holding that room, the binding window (the argmin, first in check order on a tie) and
  * its count, for the config it was computed with. Until the finest bucket ends, a check with the same
@@ -334,7 +335,7 @@ final class WindowState {
    * Closes the open epoch, if any, and counts the requests it admitted. Must hold the monitor; every
    * locked operation calls it before reading or changing counts.
    */
-  void settle() {
+  void settle(Geometry g) {
     long f;
     do {
       f = fast;
@@ -344,7 +345,7 @@ final class WindowState {
     } while (!FAST.compareAndSet(this, f, f & ~(OPEN | CLAIMED_MASK)));
     int claimed = (int) (f & CLAIMED_MASK);
     if (claimed > 0) {
-      record(claimed);
+      record(claimed, epochConfig, g);
     }
   }
 
@@ -383,9 +384,14 @@ final class WindowState {
   }
 
   /** Marks the pair removed from the store: no claim succeeds, and a holder must look it up again. */
-  void retire() {
-    settle();
+  void retire(Geometry g) {
+    settle(g);
     fast = fast | RETIRED;
+  }
+
+  /** Undoes {@link #retire} for a pair brought back into the store. Must hold the monitor. */
+  void restore() {
+    fast = fast & ~RETIRED;
   }
 
   boolean isRetired() {
@@ -576,48 +582,60 @@ final class WindowState {
     return dayTotal;
   }
 
-  /** Makes sure the burst window is counted from now on. */
-  void enableBurst(Geometry g) {
-    if (burst == null) {
-      burst = new int[g.stride + 2];
-      if (latest != Long.MIN_VALUE) {
-        burst[1] = slotAt(latest, g.burstMillis, g);
-        nextBoundary = boundaryAfter(latest, g);
+  /**
+   * Counts {@code n} requests at the pair's current time in every window that {@code config} enables,
+   * creating the burst ring if it enables a burst window.
+   */
+  void record(int n, RateLimitConfig config, Geometry g) {
+    if (config.burstSize() > 0) {
+      int[] ring = burst;
+      if (ring == null) {
+        ring = new int[g.stride + 2];
+        if (latest != Long.MIN_VALUE) {
+          ring[1] = slotAt(latest, g.burstMillis, g);
+        }
+        burst = ring;
+        nextBoundary = latest == Long.MIN_VALUE ? Long.MIN_VALUE : boundaryAfter(latest, g);
       }
-    }
-  }
-
-  boolean hasBurst() {
-    return burst != null;
-  }
-
-  /** Counts {@code n} requests at the pair's current time in every window it holds. */
-  void record(int n) {
-    minuteTotal += n;
-    hourTotal += n;
-    dayTotal += n;
-    Object c = counts;
-    if (c != null) {
-      addToSlots(c, n);
-    }
-    int[] ring = burst;
-    if (ring != null) {
       ring[0] += n;
       ring[2 + ring[1]] += n;
     }
+    boolean minute = config.requestsPerMinute() > 0;
+    boolean hour = config.requestsPerHour() > 0;
+    boolean day = config.requestsPerDay() > 0;
+    if (minute) {
+      minuteTotal += n;
+    }
+    if (hour) {
+      hourTotal += n;
+    }
+    if (day) {
+      dayTotal += n;
+    }
+    Object c = counts;
+    if (c != null) {
+      addToSlots(c, n, minute, hour, day);
+    }
   }
 
-  private void addToSlots(Object c, int n) {
+  private void addToSlots(Object c, int n, boolean minute, boolean hour, boolean day) {
     int slots = currentSlots;
     int stride = (c instanceof char[] a ? a.length : ((int[]) c).length) / 3;
     int m = slots & SLOT_MASK;
     int h = stride + ((slots >>> SLOT_BITS) & SLOT_MASK);
     int d = 2 * stride + (slots >>> (2 * SLOT_BITS));
     if (c instanceof char[] narrow) {
-      if (Math.max(narrow[m], Math.max(narrow[h], narrow[d])) + n <= NARROW_MAX) {
-        narrow[m] += (char) n;
-        narrow[h] += (char) n;
-        narrow[d] += (char) n;
+      int highest = Math.max(minute ? narrow[m] : 0, Math.max(hour ? narrow[h] : 0, day ? narrow[d] : 0));
+      if (highest + n <= NARROW_MAX) {
+        if (minute) {
+          narrow[m] += (char) n;
+        }
+        if (hour) {
+          narrow[h] += (char) n;
+        }
+        if (day) {
+          narrow[d] += (char) n;
+        }
         return;
       }
       int[] wide = new int[narrow.length];
@@ -628,9 +646,15 @@ final class WindowState {
       c = wide;
     }
     int[] wide = (int[]) c;
-    wide[m] += n;
-    wide[h] += n;
-    wide[d] += n;
+    if (minute) {
+      wide[m] += n;
+    }
+    if (hour) {
+      wide[h] += n;
+    }
+    if (day) {
+      wide[d] += n;
+    }
   }
 
   /**
@@ -684,7 +708,7 @@ final class WindowState {
    * expiry.
    */
   boolean isQuiet(long now, RateLimitConfig config, Geometry g) {
-    settle();
+    settle(g);
     advance(now, g);
     for (LimitType type : LimitType.values()) {
       if (config.limitFor(type) > 0 && count(type) > 0) {
@@ -694,8 +718,16 @@ final class WindowState {
     return true;
   }
 
-  /** How many windows this pair holds: three, or four with a burst window. */
-  int windowCount() {
-    return burst == null ? 3 : 4;
+  /** Whether some window that {@code config} enables is full at {@code now} (after advancing to it). */
+  boolean isAtLimit(long now, RateLimitConfig config, Geometry g) {
+    settle(g);
+    advance(now, g);
+    for (LimitType type : LimitType.values()) {
+      int limit = config.limitFor(type);
+      if (limit > 0 && count(type) >= limit) {
+        return true;
+      }
+    }
+    return false;
   }
 }
