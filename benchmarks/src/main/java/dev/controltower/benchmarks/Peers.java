@@ -23,10 +23,24 @@ final class Peers {
 
   /** The kit's limiter with minute, hour and day windows, all high. */
   static RateLimiter controlTower() {
+    return controlTower(MAXIMUM_KEYS);
+  }
+
+  /**
+   * The kit's limiter with a given bound. The kit keeps 1/16 of its bound as a reserve for pairs at
+   * their limit, so {@code maximumKeys(n * 16 / 15)} holds n live pairs, as many as a Caffeine cache
+   * of maximum size n, with the same frequency sketch.
+   */
+  static RateLimiter controlTower(long maximumKeys) {
     return RateLimiter.builder()
         .defaultConfig(new RateLimitConfig(HIGH_LIMIT, HIGH_LIMIT, HIGH_LIMIT, 0))
-        .maximumKeys(MAXIMUM_KEYS)
+        .maximumKeys(maximumKeys)
         .build();
+  }
+
+  /** The kit's bound that holds {@code live} pairs before evicting any; see {@link #controlTower(long)}. */
+  static long boundHolding(long live) {
+    return (live * 16 + 14) / 15;
   }
 
   /** One Bucket4j bucket with three bandwidths (minute, hour, day), the usual greedy refill. */

@@ -37,7 +37,7 @@ public final class RetainedHeap {
     Object retained;
     switch (who) {
       case "controltower" -> {
-        RateLimiter limiter = Peers.controlTower();
+        RateLimiter limiter = Peers.controlTower(Peers.boundHolding(keys));
         for (int i = 0; i < keys; i++) {
           if (!limiter.checkRateLimit(user(i), endpoint(i)).allowed()) {
             throw new AssertionError("refused " + i);
@@ -54,7 +54,7 @@ public final class RetainedHeap {
         long[] now = {1_700_000_000_000L};
         RateLimiter limiter = RateLimiter.builder()
             .defaultConfig(new RateLimitConfig(Peers.HIGH_LIMIT, Peers.HIGH_LIMIT, Peers.HIGH_LIMIT, 0))
-            .maximumKeys(Peers.MAXIMUM_KEYS)
+            .maximumKeys(Peers.boundHolding(keys))
             .clock(new FixedClock(now))
             .build();
         for (int i = 0; i < keys; i++) {
