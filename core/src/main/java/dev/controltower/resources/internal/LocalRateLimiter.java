@@ -67,8 +67,9 @@ public final class LocalRateLimiter implements RateLimiter {
    * store lookup. Plain, racy reads and writes: an entry is only a hint, verified by hash and name, and
    * a retired pair refuses claims. The store still sees every pair at each epoch opening (at least once
    * per finest bucket) and every {@value #TOUCH_EVERY} claims, which keeps its idle expiry correct (an
-   * epoch's requests belong to the bucket in which it opened, so they leave every window no later than
-   * one retention after that opening) and its eviction ranking informed.
+   * epoch's requests belong to the bucket of the pair's latest time, so they leave every window no later
+   * than one retention after that time, and the expiry is measured from it when it is ahead of the
+   * clock) and its eviction ranking informed.
    */
   private final WindowState[] front = new WindowState[FRONT_SLOTS];
   private final int[] frontHashes = new int[FRONT_SLOTS];
@@ -155,21 +156,30 @@ public final class LocalRateLimiter implements RateLimiter {
     return state != null ? state : parked.getIfPresent(key);
   }
 
-  /** Keeps a pair for its longest enabled window plus one bucket after its last use. */
+  /**
+   * Keeps a pair for its longest enabled window plus one bucket after its last use, measured from the
+   * pair's own time when that is ahead of the clock (the clock stepped back: the pair keeps counting
+   * at its latest time, and so must be kept until those counts are gone, even if only claims through
+   * the front table, which do not touch the store, use it meanwhile).
+   */
   private static final class IdleExpiry implements Expiry<Object, WindowState> {
     @Override
     public long expireAfterCreate(Object key, WindowState state, long currentTime) {
-      return TimeUnit.MILLISECONDS.toNanos(state.retainMillis);
+      return retainNanos(state, currentTime);
     }
 
     @Override
     public long expireAfterUpdate(Object key, WindowState state, long currentTime, long currentDuration) {
-      return TimeUnit.MILLISECONDS.toNanos(state.retainMillis);
+      return retainNanos(state, currentTime);
     }
 
     @Override
     public long expireAfterRead(Object key, WindowState state, long currentTime, long currentDuration) {
-      return TimeUnit.MILLISECONDS.toNanos(state.retainMillis);
+      return retainNanos(state, currentTime);
+    }
+
+    private static long retainNanos(WindowState state, long currentTime) {
+      return TimeUnit.MILLISECONDS.toNanos(state.retainFrom(TimeUnit.NANOSECONDS.toMillis(currentTime)));
     }
   }
 
@@ -279,7 +289,7 @@ public final class LocalRateLimiter implements RateLimiter {
           return claimed;
         }
       }
-      int extendTo = 0;
+      boolean extend = false;
       RateLimitResult result;
       synchronized (state) {
         if (state.isRetired()) {
@@ -295,12 +305,12 @@ public final class LocalRateLimiter implements RateLimiter {
           int retain = retainMillis(config);
           if (retain > state.retainMillis) {
             state.retainMillis = retain;
-            extendTo = retain;
+            extend = true;
           }
         }
       }
-      if (extendTo > 0) {
-        expiration.setExpiresAfter(state, Duration.ofMillis(extendTo));
+      if (extend) {
+        expiration.setExpiresAfter(state, Duration.ofMillis(state.retainFrom(now)));
       }
       return result;
     }

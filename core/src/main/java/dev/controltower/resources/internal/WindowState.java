@@ -34,7 +34,9 @@ import java.util.Arrays;
  * Time: one timestamp, the latest time the pair was touched, serves every window: a window's newest
  * live bucket is that time's bucket. If the clock moves back, the pair keeps counting at its latest
  * time, so buckets "from the future" stay counted and nothing is forgotten; waits are still measured
- * from the real now. Only enabled windows count a request, so a disabled window reports 0 and no count
+ * from the real now. For the same reason the store keeps an idle pair until max(now, latest) plus its
+ * retention ({@link #retainFrom}), not merely until the clock's now plus it: after a step back the
+ * counts last until latest's buckets leave the windows, however the pair is used meanwhile. Only enabled windows count a request, so a disabled window reports 0 and no count
  * can pass its window's limit (no int overflow, whatever the traffic). The burst ring exists only once
  * a burst limit has applied to the pair.
  *
@@ -92,10 +94,12 @@ final class WindowState {
   private static final long CLAIMED_MASK = 0xFFFF_FFFFL;
   private static final LimitType[] TYPES = LimitType.values();
   private static final VarHandle FAST;
+  private static final VarHandle LATEST;
 
   static {
     try {
       FAST = MethodHandles.lookup().findVarHandle(WindowState.class, "fast", long.class);
+      LATEST = MethodHandles.lookup().findVarHandle(WindowState.class, "latest", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -106,7 +110,11 @@ final class WindowState {
   private final int userChars;
   private final int hash;
 
-  /** The latest time the pair was touched, epoch ms; Long.MIN_VALUE before the first touch. */
+  /**
+   * The latest time the pair was touched, epoch ms; Long.MIN_VALUE before the first touch. Written
+   * under the monitor (opaque, so that {@link #latestTime()} never sees half of it); read by the
+   * store's expiry without the monitor.
+   */
   private long latest = Long.MIN_VALUE;
   /** The end of {@code latest}'s bucket in the finest counted window: before it, nothing moves. */
   private long nextBoundary = Long.MIN_VALUE;
@@ -398,6 +406,26 @@ final class WindowState {
     return fast < 0;
   }
 
+  /**
+   * The pair's latest time as last written, readable without the monitor (possibly a little stale:
+   * it only ever grows); Long.MIN_VALUE before the first touch.
+   */
+  long latestTime() {
+    return (long) LATEST.getOpaque(this);
+  }
+
+  /**
+   * How long from {@code now} the pair must be kept, in ms: its counts all sit in buckets no later
+   * than {@code latest}'s, so they are gone by {@code latest + retainMillis}; and a request counted
+   * at {@code now} is gone by {@code now + retainMillis}. After the clock stepped back, the first is
+   * the later one.
+   */
+  long retainFrom(long now) {
+    long l = latestTime();
+    long ahead = l == Long.MIN_VALUE || l <= now ? 0 : l - now;
+    return ahead + retainMillis;
+  }
+
   // ---- counting ----
 
   /**
@@ -410,7 +438,7 @@ final class WindowState {
     if (now <= previous) {
       return previous;
     }
-    latest = now;
+    LATEST.setOpaque(this, now);
     if (now < nextBoundary) {
       return now;
     }
