@@ -46,7 +46,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class LocalRateLimiter implements RateLimiter {
   private static final LimitType[] CHECK_ORDER = LimitType.values();
-  /** Slots of the front table, a power of two. */
+  /** The most slots of the front table, a power of two. */
   private static final int FRONT_SLOTS = 1024;
   /** A claim through the front table also reads the pair in the store once per this many requests. */
   private static final int TOUCH_EVERY = 64;
@@ -70,9 +70,15 @@ public final class LocalRateLimiter implements RateLimiter {
    * epoch's requests belong to the bucket of the pair's latest time, so they leave every window no later
    * than one retention after that time, and the expiry is measured from it when it is ahead of the
    * clock) and its eviction ranking informed.
+   *
+   * <p>The table holds live pairs only: a pair's slot is cleared when it is retired (evicted, expired,
+   * parked, reset or cleaned up), under the pair's lock, so that it cannot keep removed pairs (and their
+   * names and arrays) reachable; and it has at most {@code maximumKeys} slots (rounded down to a power
+   * of two), so that even its stale entries stay within the bound.
    */
-  private final WindowState[] front = new WindowState[FRONT_SLOTS];
-  private final int[] frontHashes = new int[FRONT_SLOTS];
+  private final WindowState[] front;
+  private final int[] frontHashes;
+  private final int frontMask;
 
   /**
    * Use {@link RateLimiter#builder()}.
@@ -86,6 +92,10 @@ public final class LocalRateLimiter implements RateLimiter {
     this.defaultConfig = Objects.requireNonNull(defaultConfig, "defaultConfig must not be null");
     this.clock = Objects.requireNonNull(clock, "clock must not be null");
     this.geometry = new WindowState.Geometry(bucketCount);
+    int frontSlots = (int) Long.highestOneBit(Math.max(1, Math.min(maximumKeys, FRONT_SLOTS)));
+    this.front = new WindowState[frontSlots];
+    this.frontHashes = new int[frontSlots];
+    this.frontMask = frontSlots - 1;
     long reserve = maximumKeys / 16;
     this.parked = Caffeine.newBuilder()
         .maximumSize(reserve)
@@ -118,13 +128,30 @@ public final class LocalRateLimiter implements RateLimiter {
     }
     boolean park;
     synchronized (state) {
-      state.retire(geometry);
+      retire(state);
       park = cause == RemovalCause.SIZE
           && state.isAtLimit(clock.millis(), getConfig(state.user(), state.endpoint()), geometry);
     }
     if (park) {
       parked.put(state, state);
     }
+  }
+
+  /**
+   * Marks the pair removed from the store (see {@link WindowState#retire}) and clears its front table
+   * slot if it still holds it. Must hold the pair's monitor: a check fills the slot under it, and only
+   * for a pair it found not retired.
+   */
+  private void retire(WindowState state) {
+    state.retire(geometry);
+    int slot = frontSlot(state.hashCode());
+    if (front[slot] == state) {
+      front[slot] = null;
+    }
+  }
+
+  private int frontSlot(int hash) {
+    return (hash ^ (hash >>> 16)) & frontMask;
   }
 
   /**
@@ -255,7 +282,7 @@ public final class LocalRateLimiter implements RateLimiter {
     }
     int hash = WindowKey.hash(userId, endpoint);
     long now = clock.millis();
-    int slot = (hash ^ (hash >>> 16)) & (FRONT_SLOTS - 1);
+    int slot = frontSlot(hash);
     if (record && frontHashes[slot] == hash) {
       WindowState state = front[slot];
       if (state != null && state.hashCode() == hash && state.matches(userId, endpoint)) {
@@ -483,7 +510,7 @@ public final class LocalRateLimiter implements RateLimiter {
       for (WindowState key : keys) {
         if (store.asMap().computeIfPresent(key, (k, state) -> {
           synchronized (state) {
-            state.retire(geometry);
+            retire(state);
           }
           return null;
         }) == null && store == windows) {
@@ -509,7 +536,7 @@ public final class LocalRateLimiter implements RateLimiter {
             if (!state.isQuiet(now, getConfig(state.user(), state.endpoint()), geometry)) {
               return state;
             }
-            state.retire(geometry);
+            retire(state);
             quiet[0]++;
             return null;
           }
