@@ -40,6 +40,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * thousands of other pairs first. Pairs below their limit can lose their counts under such a flood:
  * that is the price of bounded memory, and it cannot lift anyone above a limit they had reached.
  *
+ * <p>A pair in active use is spared that as far as possible. Most of its requests are claimed without
+ * the store, so the store is read once every {@value #TOUCH_EVERY} of them whatever the limit, which
+ * keeps its frequency in the eviction policy close to what every request going through the store gave.
+ * And a pair that the size bound evicts while busy (more than one request counted and touched in the
+ * current finest bucket) goes to a second, smaller reserve ({@code busy}: a quarter of the reserve, so
+ * the bound is unchanged) for one minute bucket, and is brought back from there like a parked one. The
+ * busy reserve is separate so that pairs merely in use, which anyone can make cheaply, never compete
+ * with exhausted pairs for a place in the parked one.
+ *
  * <p>The hot path (an admitted, recorded check) reads the clock once for itself (the store's expiry
  * reads it too), allocates the lookup key and the result and nothing else, and divides nothing unless
  * time crossed a bucket boundary; see {@link WindowState} for the layout that keeps a pair small.
@@ -48,8 +57,14 @@ public final class LocalRateLimiter implements RateLimiter {
   private static final LimitType[] CHECK_ORDER = LimitType.values();
   /** The most slots of the front table, a power of two. */
   private static final int FRONT_SLOTS = 1024;
-  /** A claim through the front table also reads the pair in the store once per this many requests. */
-  private static final int TOUCH_EVERY = 64;
+  /**
+   * A claim through the front table also reads the pair in the store once per this many requests
+   * (when the binding window's count is a multiple of it: consecutive claims give consecutive counts),
+   * whatever the limit. A power of two. The read feeds the eviction policy's frequency sketch; at 64,
+   * or once per epoch for limits under 64, a busy pair looked rare to it and was evicted under a
+   * flood of invented keys far more often than when every request read the store.
+   */
+  private static final int TOUCH_EVERY = 8;
 
   private final InstantSource clock;
   private final WindowState.Geometry geometry;
@@ -57,6 +72,10 @@ public final class LocalRateLimiter implements RateLimiter {
   private final Cache<Object, WindowState> windows;
   /** Pairs at their limit that the size bound pushed out of {@link #windows}; see the class comment. */
   private final Cache<Object, WindowState> parked;
+  /** Busy pairs below their limit that the size bound pushed out, briefly; see the class comment. */
+  private final Cache<Object, WindowState> busy;
+  /** Every store: {@link #windows} and the reserves. */
+  private final List<Cache<Object, WindowState>> stores;
   private final Policy.VarExpiration<Object, WindowState> expiration;
   private final AtomicLong expiredEvictions = new AtomicLong();
   private final Map<String, RateLimitConfig> userConfigs = new ConcurrentHashMap<>();
@@ -66,7 +85,7 @@ public final class LocalRateLimiter implements RateLimiter {
    * A direct-mapped table of pairs with an open epoch, by hash: a busy pair is admitted without a
    * store lookup. Plain, racy reads and writes: an entry is only a hint, verified by hash and name, and
    * a retired pair refuses claims. The store still sees every pair at each epoch opening (at least once
-   * per finest bucket) and every {@value #TOUCH_EVERY} claims, which keeps its idle expiry correct (an
+   * per finest bucket) and once per {@value #TOUCH_EVERY} claims, which keeps its idle expiry correct (an
    * epoch's requests belong to the bucket of the pair's latest time, so they leave every window no later
    * than one retention after that time, and the expiry is measured from it when it is ahead of the
    * clock) and its eviction ranking informed.
@@ -97,10 +116,16 @@ public final class LocalRateLimiter implements RateLimiter {
     this.frontHashes = new int[frontSlots];
     this.frontMask = frontSlots - 1;
     long reserve = maximumKeys / 16;
+    long busyReserve = reserve / 4;
     this.parked = Caffeine.newBuilder()
-        .maximumSize(reserve)
+        .maximumSize(reserve - busyReserve)
         .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
         .expireAfter(new IdleExpiry())
+        .build();
+    this.busy = Caffeine.newBuilder()
+        .maximumSize(busyReserve)
+        .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
+        .expireAfterWrite(Duration.ofMillis(geometry.minuteMillis))
         .build();
     this.windows = Caffeine.newBuilder()
         .maximumSize(maximumKeys - reserve)
@@ -113,11 +138,14 @@ public final class LocalRateLimiter implements RateLimiter {
         .evictionListener(this::onEviction)
         .build();
     this.expiration = windows.policy().expireVariably().orElseThrow();
+    this.stores = List.of(windows, parked, busy);
   }
 
   /**
-   * Runs inside the cache's eviction, under its lock for the key: retires the state, and parks it if
-   * the size bound evicted it while it was at its limit.
+   * Runs inside the cache's eviction, under its lock for the key: retires the state, and, if the size
+   * bound evicted it, parks it when it is at its limit or keeps it in the busy reserve when it is in
+   * use (see the class comment). A check for the pair meanwhile waits for the lock for the key, so it
+   * finds the pair in a reserve.
    */
   private void onEviction(Object key, WindowState state, RemovalCause cause) {
     if (state == null) {
@@ -126,14 +154,22 @@ public final class LocalRateLimiter implements RateLimiter {
     if (cause == RemovalCause.EXPIRED) {
       expiredEvictions.incrementAndGet();
     }
-    boolean park;
+    Cache<Object, WindowState> reserve = null;
     synchronized (state) {
+      long now = clock.millis();
+      boolean recent = state.touchedInBucketOf(now);
       retire(state);
-      park = cause == RemovalCause.SIZE
-          && state.isAtLimit(clock.millis(), getConfig(state.user(), state.endpoint()), geometry);
+      if (cause == RemovalCause.SIZE) {
+        RateLimitConfig config = getConfig(state.user(), state.endpoint());
+        if (state.isAtLimit(now, config, geometry)) {
+          reserve = parked;
+        } else if (recent && state.countsMoreThanOne(config)) {
+          reserve = busy;
+        }
+      }
     }
-    if (park) {
-      parked.put(state, state);
+    if (reserve != null) {
+      reserve.put(state, state);
     }
   }
 
@@ -155,7 +191,8 @@ public final class LocalRateLimiter implements RateLimiter {
   }
 
   /**
-   * The pair's state for a new admission: the live one, a parked one brought back, or a fresh one.
+   * The pair's state for a new admission: the live one, one brought back from a reserve, or a fresh
+   * one.
    * A new entry's key is a state of the pair (the fresh one), so that the store never holds the
    * caller's strings.
    */
@@ -168,6 +205,9 @@ public final class LocalRateLimiter implements RateLimiter {
     return windows.asMap().computeIfAbsent(fresh, k -> {
       WindowState back = parked.asMap().remove(k);
       if (back == null) {
+        back = busy.asMap().remove(k);
+      }
+      if (back == null) {
         return fresh;
       }
       synchronized (back) {
@@ -177,10 +217,13 @@ public final class LocalRateLimiter implements RateLimiter {
     });
   }
 
-  /** The pair's state for reading, live or parked, or null; creates nothing. */
+  /** The pair's state for reading, live or in a reserve, or null; creates nothing. */
   private WindowState peek(WindowKey key) {
     WindowState state = windows.getIfPresent(key);
-    return state != null ? state : parked.getIfPresent(key);
+    if (state == null) {
+      state = parked.getIfPresent(key);
+    }
+    return state != null ? state : busy.getIfPresent(key);
   }
 
   /**
@@ -288,7 +331,7 @@ public final class LocalRateLimiter implements RateLimiter {
       if (state != null && state.hashCode() == hash && state.matches(userId, endpoint)) {
         RateLimitResult claimed = state.tryClaim(config, now, binding);
         if (claimed != null) {
-          if (claimed.remaining() % TOUCH_EVERY == 0) {
+          if ((claimed.current() & (TOUCH_EVERY - 1)) == 0) {
             windows.getIfPresent(state);
           }
           return claimed;
@@ -500,7 +543,7 @@ public final class LocalRateLimiter implements RateLimiter {
   public int resetUser(String userId) {
     Objects.requireNonNull(userId, "userId must not be null");
     int cleared = 0;
-    for (Cache<Object, WindowState> store : List.of(windows, parked)) {
+    for (Cache<Object, WindowState> store : stores) {
       List<WindowState> keys = new ArrayList<>();
       for (Object key : store.asMap().keySet()) {
         if (((WindowState) key).isUser(userId)) {
@@ -528,7 +571,7 @@ public final class LocalRateLimiter implements RateLimiter {
     // Pairs past their expiry time are dropped (and counted by the eviction listener) first.
     windows.cleanUp();
     int removed = 0;
-    for (Cache<Object, WindowState> store : List.of(windows, parked)) {
+    for (Cache<Object, WindowState> store : stores) {
       int[] quiet = {0};
       for (Object key : new ArrayList<>(store.asMap().keySet())) {
         store.asMap().computeIfPresent(key, (k, state) -> {
@@ -554,7 +597,7 @@ public final class LocalRateLimiter implements RateLimiter {
       throw new IllegalArgumentException("max must be >= 0 but was " + max);
     }
     List<RateLimitKey> keys = new ArrayList<>(Math.min(max, 1024));
-    for (Cache<Object, WindowState> store : List.of(windows, parked)) {
+    for (Cache<Object, WindowState> store : stores) {
       for (Object key : store.asMap().keySet()) {
         if (keys.size() >= max) {
           return Collections.unmodifiableList(keys);
@@ -568,12 +611,13 @@ public final class LocalRateLimiter implements RateLimiter {
 
   @Override
   public long trackedKeys() {
-    return windows.estimatedSize() + parked.estimatedSize();
+    return windows.estimatedSize() + parked.estimatedSize() + busy.estimatedSize();
   }
 
   @Override
   public void cleanUp() {
-    windows.cleanUp();
-    parked.cleanUp();
+    for (Cache<Object, WindowState> store : stores) {
+      store.cleanUp();
+    }
   }
 }

@@ -746,6 +746,27 @@ final class WindowState {
     return true;
   }
 
+  /**
+   * Whether the pair was touched in the finest bucket of {@code now} (or the clock is behind it): it is
+   * in use now. Call before {@link #advance} to {@code now}.
+   */
+  boolean touchedInBucketOf(long now) {
+    return latest != Long.MIN_VALUE && now < nextBoundary;
+  }
+
+  /**
+   * Whether some window that {@code config} enables counts more than one request; the counts must be
+   * settled and advanced.
+   */
+  boolean countsMoreThanOne(RateLimitConfig config) {
+    for (LimitType type : TYPES) {
+      if (config.limitFor(type) > 0 && count(type) > 1) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Whether some window that {@code config} enables is full at {@code now} (after advancing to it). */
   boolean isAtLimit(long now, RateLimitConfig config, Geometry g) {
     settle(g);
