@@ -60,6 +60,16 @@ import java.util.Arrays;
  * its k requests into the counts; they all belong to the current bucket. The sequence number changes
  * with every epoch, so a claim computed from an older epoch's fields cannot succeed.
  *
+ * Claims do not move `latest` (only locked operations write it), where the locked path would have moved
+ * it to the claim's time. Both lie in the same finest bucket, hence in the same bucket of every window,
+ * so the counts and the times they leave are the same. A difference can show only if the clock then
+ * steps back to between `latest` and that claim's time: the pair then stands at max(now, latest), not
+ * at the claim's time. That is never before the new request's own time, so a request is still counted
+ * for at least W (safe), but the bucket it is counted in, and so a wait, can differ slightly from the
+ * locked path's: a burst window newly enabled by a config change may count it in an earlier burst
+ * bucket, and the idle expiry ({@link #retainFrom}) is measured from the earlier `latest` (which still
+ * covers every count: they leave with `latest`'s bucket).
+ *
  * Memory, per pair (this object is both the cache key and its value):
  *   - the pair's name, user and endpoint packed in one byte[] (one byte per char when every char is
  *     Latin-1, else two), instead of two String objects;
