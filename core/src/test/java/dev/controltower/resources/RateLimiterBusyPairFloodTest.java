@@ -80,4 +80,51 @@ class RateLimiterBusyPairFloodTest {
       pool.shutdownNow();
     }
   }
+
+  /**
+   * Keeping busy pairs must not cost the exhausted ones their place: a flood of invented keys with two
+   * requests each (pairs "in use", which anyone can make cheaply) must not push an exhausted pair out
+   * of the parked reserve. With busy pairs parked alongside exhausted ones, this admitted up to 16 of 5.
+   */
+  @Test
+  void checkRateLimit_floodOfTwoRequestKeys_exhaustedPairStaysRejected() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      for (int bound : new int[] {100, 1_000}) {
+        for (int run = 0; run < 4; run++) {
+          RateLimiter limiter = RateLimiter.builder()
+              .defaultConfig(RateLimitConfig.builder().requestsPerMinute(5).build())
+              .clock(FakeClock.atSeconds(100)).maximumKeys(bound).build();
+          int admitted = 0;
+          for (int i = 0; i < 5; i++) {
+            if (limiter.checkRateLimit("attacker", "/api/x").allowed()) {
+              admitted++;
+            }
+          }
+          AtomicBoolean flooding = new AtomicBoolean(true);
+          int runIndex = run;
+          Future<?> flood = pool.submit(() -> {
+            for (int i = 0; flooding.get() && i < 5_000_000; i++) {
+              String user = "sock-" + runIndex + "-" + i;
+              limiter.checkRateLimit(user, "/api/x");
+              limiter.checkRateLimit(user, "/api/x");
+            }
+            return null;
+          });
+          Thread.sleep(30); // the flood fills the store and the reserves first
+          for (int i = 0; i < 1_500; i++) {
+            if (limiter.checkRateLimit("attacker", "/api/x").allowed()) {
+              admitted++;
+            }
+            LockSupport.parkNanos(50_000);
+          }
+          flooding.set(false);
+          flood.get();
+          assertThat(admitted).as("bound %d, run %d", bound, run).isEqualTo(5);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }
