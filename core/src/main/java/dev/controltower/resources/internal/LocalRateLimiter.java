@@ -41,8 +41,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * that is the price of bounded memory, and it cannot lift anyone above a limit they had reached.
  *
  * <p>A pair in active use is spared that as far as possible. Most of its requests are claimed without
- * the store, so the store is read once every {@value #TOUCH_EVERY} of them whatever the limit, which
- * keeps its frequency in the eviction policy close to what every request going through the store gave.
+ * the store, so the store is read once every {@value #TOUCH_EVERY} of them whatever the limit (every
+ * {@value #TOUCH_EVERY_LATER} once the pair counts {@value #TOUCH_DENSE_BELOW}), which keeps its
+ * frequency in the eviction policy close to what every request going through the store gave.
  * And a pair that the size bound evicts while busy (more than one request counted and touched in the
  * current finest bucket) goes to a second, smaller reserve ({@code busy}: a quarter of the reserve, so
  * the bound is unchanged) for one minute bucket, and is brought back from there like a parked one. The
@@ -60,11 +61,16 @@ public final class LocalRateLimiter implements RateLimiter {
   /**
    * A claim through the front table also reads the pair in the store once per this many requests
    * (when the binding window's count is a multiple of it: consecutive claims give consecutive counts),
-   * whatever the limit. A power of two. The read feeds the eviction policy's frequency sketch; at 64,
-   * or once per epoch for limits under 64, a busy pair looked rare to it and was evicted under a
-   * flood of invented keys far more often than when every request read the store.
+   * whatever the limit, while that count is under {@value #TOUCH_DENSE_BELOW}; once per
+   * {@value #TOUCH_EVERY_LATER} above (a pair counting that many is busy enough to be seen often, and
+   * the read costs the hottest pairs what it did before). Powers of two. The read feeds the eviction
+   * policy's frequency sketch: at once per 64 requests counted from the remaining room, so about once
+   * per epoch for limits under 64, a busy pair looked rare to it and was evicted under a flood of
+   * invented keys far more often than when every request read the store.
    */
   private static final int TOUCH_EVERY = 8;
+  private static final int TOUCH_DENSE_BELOW = 512;
+  private static final int TOUCH_EVERY_LATER = 64;
 
   private final InstantSource clock;
   private final WindowState.Geometry geometry;
@@ -85,10 +91,11 @@ public final class LocalRateLimiter implements RateLimiter {
    * A direct-mapped table of pairs with an open epoch, by hash: a busy pair is admitted without a
    * store lookup. Plain, racy reads and writes: an entry is only a hint, verified by hash and name, and
    * a retired pair refuses claims. The store still sees every pair at each epoch opening (at least once
-   * per finest bucket) and once per {@value #TOUCH_EVERY} claims, which keeps its idle expiry correct (an
-   * epoch's requests belong to the bucket of the pair's latest time, so they leave every window no later
-   * than one retention after that time, and the expiry is measured from it when it is ahead of the
-   * clock) and its eviction ranking informed.
+   * per finest bucket), which keeps its idle expiry correct (an epoch's requests belong to the bucket of
+   * the pair's latest time, so they leave every window no later than one retention after that time,
+   * and the expiry is measured from it when it is ahead of the clock), and once per
+   * {@value #TOUCH_EVERY} (or {@value #TOUCH_EVERY_LATER}) claims, which keeps its eviction ranking
+   * informed.
    *
    * <p>The table holds live pairs only: a pair's slot is cleared when it is retired (evicted, expired,
    * parked, reset or cleaned up), under the pair's lock, so that it cannot keep removed pairs (and their
@@ -331,7 +338,8 @@ public final class LocalRateLimiter implements RateLimiter {
       if (state != null && state.hashCode() == hash && state.matches(userId, endpoint)) {
         RateLimitResult claimed = state.tryClaim(config, now, binding);
         if (claimed != null) {
-          if ((claimed.current() & (TOUCH_EVERY - 1)) == 0) {
+          long current = claimed.current();
+          if ((current & (current < TOUCH_DENSE_BELOW ? TOUCH_EVERY - 1 : TOUCH_EVERY_LATER - 1)) == 0) {
             windows.getIfPresent(state);
           }
           return claimed;
