@@ -80,6 +80,8 @@ public final class LocalRateLimiter implements RateLimiter {
   private final Cache<Object, WindowState> parked;
   /** Busy pairs below their limit that the size bound pushed out, briefly; see the class comment. */
   private final Cache<Object, WindowState> busy;
+  /** Whether {@link #busy} has room for any pair at all (not under 64 keys). */
+  private final boolean keepsBusy;
   /** Every store: {@link #windows} and the reserves. */
   private final List<Cache<Object, WindowState>> stores;
   private final Policy.VarExpiration<Object, WindowState> expiration;
@@ -124,6 +126,7 @@ public final class LocalRateLimiter implements RateLimiter {
     this.frontMask = frontSlots - 1;
     long reserve = maximumKeys / 16;
     long busyReserve = reserve / 4;
+    this.keepsBusy = busyReserve > 0;
     this.parked = Caffeine.newBuilder()
         .maximumSize(reserve - busyReserve)
         .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
@@ -170,7 +173,7 @@ public final class LocalRateLimiter implements RateLimiter {
         RateLimitConfig config = getConfig(state.user(), state.endpoint());
         if (state.isAtLimit(now, config, geometry)) {
           reserve = parked;
-        } else if (recent && state.countsMoreThanOne(config)) {
+        } else if (keepsBusy && recent && state.countsMoreThanOne(config)) {
           reserve = busy;
         }
       }
