@@ -49,7 +49,7 @@ public final class LocalRateLimiter implements RateLimiter {
   /** Slots of the front table, a power of two. */
   private static final int FRONT_SLOTS = 1024;
   /** A claim through the front table also reads the pair in the store once per this many requests. */
-  private static final int TOUCH_EVERY = 64;
+  private static final int TOUCH_EVERY = 1024;
 
   private final InstantSource clock;
   private final WindowState.Geometry geometry;
