@@ -12,8 +12,8 @@ cd "$(dirname "$0")/.."
 ROUNDS="${ROUNDS:-3}"               # JMH rounds: every benchmark once per round
 THREADS="${THREADS:-1,2}"
 HEAP_KEYS="${HEAP_KEYS:-1000000}"
-HTTP_ROUNDS="${HTTP_ROUNDS:-5}"
-HTTP_SECONDS="${HTTP_SECONDS:-5}"
+HTTP_ROUNDS="${HTTP_ROUNDS:-12}"
+HTTP_SECONDS="${HTTP_SECONDS:-3}"
 HTTP_CONNECTIONS="${HTTP_CONNECTIONS:-16}"
 JAR=benchmarks/target/benchmarks.jar
 
