@@ -66,4 +66,23 @@ class FrontTableRetentionTest {
     assertThat(retired).as("retired pairs still referenced by the front table").isZero();
     assertThat(front.length).as("front table slots, maximumKeys 16").isLessThanOrEqualTo(16);
   }
+
+  @Test
+  void resetUser_clearsTheFrontTableSlotOfEveryPairItRemoves() throws Exception {
+    Clk clock = new Clk();
+    RateLimiter limiter = RateLimiter.builder()
+        .defaultConfig(RateLimitConfig.builder().requestsPerMinute(100).build())
+        .clock(clock).build();
+    for (int i = 0; i < 50; i++) {
+      limiter.checkRateLimit("u", "/e" + i);
+      limiter.checkRateLimit("u", "/e" + i); // an open epoch: the pair is in the front table
+    }
+    assertThat(limiter.resetUser("u")).isEqualTo(150);
+    Field f = LocalRateLimiter.class.getDeclaredField("front");
+    f.setAccessible(true);
+    for (WindowState s : (WindowState[]) f.get(limiter)) {
+      assertThat(s == null || !s.isRetired()).as("retired pair %s in the front table", s).isTrue();
+    }
+    assertThat(limiter.checkRateLimit("u", "/e0").remaining()).isEqualTo(99);
+  }
 }
