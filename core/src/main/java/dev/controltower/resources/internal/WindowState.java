@@ -36,9 +36,10 @@ import java.util.Arrays;
  * time, so buckets "from the future" stay counted and nothing is forgotten; waits are still measured
  * from the real now. For the same reason the store keeps an idle pair until max(now, latest) plus its
  * retention ({@link #retainFrom}), not merely until the clock's now plus it: after a step back the
- * counts last until latest's buckets leave the windows, however the pair is used meanwhile. Only enabled windows count a request, so a disabled window reports 0 and no count
- * can pass its window's limit (no int overflow, whatever the traffic). The burst ring exists only once
- * a burst limit has applied to the pair.
+ * counts last until latest's buckets leave the windows, however the pair is used meanwhile. Only
+ * enabled windows count a request, so a disabled window reports 0 and no count can pass its window's
+ * limit (no int overflow, whatever the traffic). The burst ring exists only once a burst limit has
+ * applied to the pair.
  *
  * Cost. A check is O(1) and divides nothing while time stays in the same bucket: the bucket lengths nest
  * (burst 1/60 of minute, minute 1/60 of hour, hour 1/24 of day, for every allowed B), so every bucket
