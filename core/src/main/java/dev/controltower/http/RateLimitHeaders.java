@@ -43,13 +43,23 @@ public final class RateLimitHeaders {
    * @return the fields, in a fixed order; empty when no window is enabled
    */
   public static List<HeaderField> render(RateLimitDecision decision, boolean legacy) {
+    return render(decision, legacy, null);
+  }
+
+  /**
+   * {@link #render(RateLimitDecision, boolean)} with the {@code RateLimit-Policy} field of the
+   * decision's config already made, when the caller keeps it (it changes only with the config).
+   *
+   * @param policy {@code policy(decision.config())}, or null to make it here
+   */
+  static List<HeaderField> render(RateLimitDecision decision, boolean legacy, HeaderField policy) {
     List<HeaderField> out = new ArrayList<>(6);
     LimitType window = decision.window();
     if (window == null) {
       return out;
     }
     RateLimitResult result = decision.result();
-    out.add(new HeaderField(POLICY, policy(decision.config())));
+    out.add(policy != null ? policy : new HeaderField(POLICY, policy(decision.config())));
     long remaining = decision.allowed() ? result.remaining() : 0;
     long reset = decision.resetSeconds();
     out.add(new HeaderField(RATE_LIMIT, "\"" + window.wireName() + "\";r=" + remaining + ";t=" + reset));

@@ -33,7 +33,8 @@ import java.util.Map;
  * memory stays bounded whatever keys clients invent. When the bound is reached, the least valuable
  * pairs (by recent frequency of use) are dropped first, except that a pair at its limit is set aside in
  * a small reserve within the bound and restored on its next check, so that inventing keys never resets
- * a client's own exhausted window.
+ * a client's own exhausted window; a pair in active use below its limit is likewise kept for a moment
+ * in a second, smaller reserve, so that such a flood rarely costs it its counts.
  *
  * <p><b>The surprising property.</b> A window of length W counts a request for between W and
  * W + W/bucketCount after it, never less: a limit holds over <em>any</em> interval of length W, and a

@@ -1,0 +1,228 @@
+package dev.controltower.benchmarks;
+
+import dev.controltower.servlet.RateLimitFilter;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.eclipse.jetty.ee11.servlet.FilterHolder;
+import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee11.servlet.ServletHolder;
+import org.eclipse.jetty.ee11.servlets.DoSFilter;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ContextHandlerCollection;
+
+/**
+ * HTTP load: one hello endpoint on embedded Jetty 12 (ee11), served three ways by one server, loaded with
+ * {@code wrk} on loopback in interleaved rounds, and one table of medians.
+ *
+ * <ul>
+ *   <li>{@code plain}: no filter, the baseline;
+ *   <li>{@code controltower}: {@link RateLimitFilter}, burst 1,000,000 per second (and minute 60,000,000,
+ *       hour and day 2^31 - 1), so every request is admitted and counted;
+ *   <li>{@code jetty-dos}: Jetty's {@link DoSFilter}, {@code maxRequestsPerSec} 1,000,000: the same limit.
+ * </ul>
+ *
+ * <p>Both filters key on the client address, so all the load falls on one key: the busy-key case. Each
+ * round runs every variant once, starting with a different one each round, so that drift in the
+ * machine's load falls on every variant alike. A run with any non-2xx answer is reported, since the
+ * limits are meant to admit everything.
+ *
+ * <p>Usage: {@code java -cp benchmarks.jar dev.controltower.benchmarks.HttpLoad [rounds] [seconds]
+ * [connections] [variants]}; defaults 5 rounds of 5 s, 16 connections, one wrk thread, all variants.
+ */
+public final class HttpLoad {
+  private static final String[] ALL_VARIANTS = {"plain", "controltower", "jetty-dos"};
+  private static String[] VARIANTS = ALL_VARIANTS;
+  private static final int PER_SECOND = 1_000_000;
+
+  private HttpLoad() {}
+
+  /** The endpoint: a fixed short body. */
+  public static final class HelloServlet extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+    private static final byte[] BODY = "hello\n".getBytes(StandardCharsets.US_ASCII);
+
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+      response.setContentType("text/plain");
+      response.setContentLength(BODY.length);
+      response.getOutputStream().write(BODY);
+    }
+  }
+
+  /** One wrk run. */
+  record Sample(double requestsPerSecond, double p50Millis, double p99Millis, long non2xx) {}
+
+  public static void main(String[] args) throws Exception {
+    int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+    int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+    int connections = args.length > 2 ? Integer.parseInt(args[2]) : 16;
+    if (args.length > 3) {
+      VARIANTS = args[3].split(",");   // for profiling one variant; the table needs all three
+    }
+
+    Server server = start();
+    int port = ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+    try {
+      for (String v : VARIANTS) {
+        check(url(port, v));
+      }
+      System.err.println("warming up");
+      for (String v : VARIANTS) {
+        wrk(url(port, v), 3, connections);
+      }
+      Map<String, List<Sample>> samples = new LinkedHashMap<>();
+      for (int round = 0; round < rounds; round++) {
+        for (int i = 0; i < VARIANTS.length; i++) {
+          String v = VARIANTS[(round + i) % VARIANTS.length];
+          System.err.printf(Locale.ROOT, "round %d/%d: %s%n", round + 1, rounds, v);
+          samples.computeIfAbsent(v, k -> new ArrayList<>()).add(wrk(url(port, v), seconds, connections));
+        }
+      }
+      if (samples.keySet().containsAll(List.of(ALL_VARIANTS))) {
+        print(samples, rounds, seconds, connections);
+      }
+    } finally {
+      server.stop();
+    }
+  }
+
+  static Server start() throws Exception {
+    Server server = new Server();
+    ServerConnector connector = new ServerConnector(server);
+    connector.setHost("127.0.0.1");
+    connector.setPort(0);
+    server.addConnector(connector);
+
+    ServletContextHandler plain = new ServletContextHandler("/plain");
+    plain.addServlet(new ServletHolder(new HelloServlet()), "/hello");
+
+    ServletContextHandler kit = new ServletContextHandler("/controltower");
+    kit.addServlet(new ServletHolder(new HelloServlet()), "/hello");
+    FilterHolder rateLimit = new FilterHolder(RateLimitFilter.class);
+    rateLimit.setInitParameter("burst-size", Integer.toString(PER_SECOND));
+    rateLimit.setInitParameter("requests-per-minute", Integer.toString(60 * PER_SECOND));
+    rateLimit.setInitParameter("requests-per-hour", Integer.toString(Integer.MAX_VALUE));
+    rateLimit.setInitParameter("requests-per-day", Integer.toString(Integer.MAX_VALUE));
+    kit.addFilter(rateLimit, "/*", EnumSet.of(DispatcherType.REQUEST));
+
+    ServletContextHandler dos = new ServletContextHandler("/jetty-dos");
+    dos.addServlet(new ServletHolder(new HelloServlet()), "/hello");
+    FilterHolder dosFilter = new FilterHolder(DoSFilter.class);
+    dosFilter.setInitParameter("maxRequestsPerSec", Integer.toString(PER_SECOND));
+    dosFilter.setInitParameter("delayMs", "-1");
+    dos.addFilter(dosFilter, "/*", EnumSet.of(DispatcherType.REQUEST));
+
+    server.setHandler(new ContextHandlerCollection(plain, kit, dos));
+    server.start();
+    return server;
+  }
+
+  static String url(int port, String variant) {
+    return "http://127.0.0.1:" + port + "/" + variant + "/hello";
+  }
+
+  private static void check(String url) throws IOException {
+    HttpURLConnection c = (HttpURLConnection) URI.create(url).toURL().openConnection();
+    int status = c.getResponseCode();
+    try (InputStream in = c.getInputStream()) {
+      String body = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+      if (status != 200 || !body.equals("hello\n")) {
+        throw new IllegalStateException(url + " answered " + status + " " + body);
+      }
+    }
+    System.err.printf(Locale.ROOT, "%s: 200, RateLimit: %s%n", url, c.getHeaderField("RateLimit"));
+  }
+
+  static Sample wrk(String url, int seconds, int connections) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("wrk", "-t1", "-c" + connections, "-d" + seconds + "s", "--latency", url)
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException("wrk failed:\n" + out);
+    }
+    return new Sample(number(out, "Requests/sec:\\s+([0-9.]+)"), millis(out, "50%"), millis(out, "99%"),
+        (long) numberOr(out, "Non-2xx or 3xx responses:\\s+([0-9]+)", 0));
+  }
+
+  private static double number(String text, String regex) {
+    double v = numberOr(text, regex, Double.NaN);
+    if (Double.isNaN(v)) {
+      throw new IllegalStateException("no " + regex + " in wrk output:\n" + text);
+    }
+    return v;
+  }
+
+  private static double numberOr(String text, String regex, double otherwise) {
+    Matcher m = Pattern.compile(regex).matcher(text);
+    return m.find() ? Double.parseDouble(m.group(1)) : otherwise;
+  }
+
+  /** A latency percentile line of {@code wrk --latency}, such as {@code 99%  1.23ms}, in ms. */
+  private static double millis(String text, String percentile) {
+    Matcher m = Pattern.compile("\\s" + Pattern.quote(percentile) + "\\s+([0-9.]+)(us|ms|s)").matcher(text);
+    if (!m.find()) {
+      throw new IllegalStateException("no " + percentile + " in wrk output:\n" + text);
+    }
+    double v = Double.parseDouble(m.group(1));
+    return switch (m.group(2)) {
+      case "us" -> v / 1000;
+      case "s" -> v * 1000;
+      default -> v;
+    };
+  }
+
+  private static void print(Map<String, List<Sample>> samples, int rounds, int seconds, int connections) {
+    System.out.println();
+    System.out.printf(Locale.ROOT, "HTTP: wrk -t1 -c%d -d%ds --latency, %d interleaved rounds, medians%n",
+        connections, seconds, rounds);
+    System.out.printf(Locale.ROOT, "%-14s %12s %10s %10s %10s %9s %8s%n", "variant", "requests/s",
+        "vs plain", "overhead", "p50 ms", "p99 ms", "non-2xx");
+    double plain = median(samples.get("plain"), Sample::requestsPerSecond);
+    Map<String, Double> ratios = new LinkedHashMap<>();
+    for (String v : VARIANTS) {
+      List<Sample> s = samples.get(v);
+      double rps = median(s, Sample::requestsPerSecond);
+      // The ratio per round, against the plain run of the same round, then its median.
+      List<Double> perRound = new ArrayList<>();
+      for (int r = 0; r < s.size(); r++) {
+        perRound.add(s.get(r).requestsPerSecond() / samples.get("plain").get(r).requestsPerSecond());
+      }
+      double ratio = Suite.median(perRound);
+      ratios.put(v, ratio);
+      long non2xx = s.stream().mapToLong(Sample::non2xx).sum();
+      System.out.printf(Locale.ROOT, "%-14s %12.0f %9.3fx %9.1f%% %10.3f %9.3f %8d%n", v, rps, ratio,
+          (1 - ratio) * 100, median(s, Sample::p50Millis), median(s, Sample::p99Millis), non2xx);
+    }
+    double kit = ratios.get("controltower");
+    double dos = ratios.get("jetty-dos");
+    System.out.println();
+    System.out.printf(Locale.ROOT, "target controltower >= 0.95x plain: %.3fx %s%n", kit, kit >= 0.95 ? "met" : "MISSED");
+    System.out.printf(Locale.ROOT, "target controltower overhead < jetty-dos overhead: %.1f%% vs %.1f%% %s%n",
+        (1 - kit) * 100, (1 - dos) * 100, kit > dos ? "met" : "MISSED");
+    System.out.printf(Locale.ROOT, "(plain median %.0f requests/s; ratios are medians of per-round ratios)%n", plain);
+  }
+
+  private static double median(List<Sample> samples, java.util.function.ToDoubleFunction<Sample> f) {
+    List<Double> values = new ArrayList<>();
+    for (Sample s : samples) {
+      values.add(f.applyAsDouble(s));
+    }
+    return Suite.median(values);
+  }
+}
