@@ -38,7 +38,9 @@ import java.util.function.Function;
  *   <tr><td>{@code identity-order}</td><td>comma list of {@code principal}, {@code user-header}, {@code ip}:
  *       where the user key comes from, first hit wins</td><td>{@code principal,user-header,ip}</td></tr>
  *   <tr><td>{@code user-header}</td><td>header with the caller's API key; its value is hashed, never
- *       kept</td><td>none</td></tr>
+ *       kept. Set it only when keys are verified before this filter (by a gateway or an authentication
+ *       filter): an unverified key is whatever the client sends, and a client that sends a new one each
+ *       time gets a new budget each time</td><td>none</td></tr>
  *   <tr><td>{@code trusted-proxies}</td><td>comma list of CIDR blocks or addresses whose forwarding
  *       header is believed</td><td>none: forwarding headers are ignored</td></tr>
  *   <tr><td>{@code forwarded-header}</td><td>the forwarding header read from trusted proxies:

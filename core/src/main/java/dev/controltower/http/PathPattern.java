@@ -73,9 +73,13 @@ final class PathPattern {
     return name;
   }
 
-  /** Whether a request with this method and these canonical segments matches. */
+  /**
+   * Whether a request with this method and these canonical segments matches. A {@code GET} pattern
+   * matches {@code HEAD} too: containers answer HEAD by running the GET handler, so HEAD must not be a
+   * way around a GET endpoint's limits.
+   */
   boolean matches(String requestMethod, List<String> path) {
-    if (method != null && !method.equals(requestMethod)) {
+    if (method != null && !method.equals(requestMethod) && !(method.equals("GET") && "HEAD".equals(requestMethod))) {
       return false;
     }
     if (prefix ? path.size() < segments.length : path.size() != segments.length) {

@@ -4,6 +4,7 @@ import dev.controltower.resources.LimitType;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimitDecision;
 import dev.controltower.resources.RateLimiter;
+import dev.controltower.resources.ResourceQuota;
 import dev.controltower.resources.ResourceTracker;
 import dev.controltower.resources.WindowUsage;
 import dev.controltower.resources.internal.LogSafe;
@@ -149,6 +150,17 @@ public final class RequestGate {
    * @throws NullPointerException if {@code clientKey} or {@code endpoint} is null
    */
   public Admission admit(String clientKey, String endpoint, String requestId) {
+    return admit(clientKey, endpoint, requestId, settings.quota());
+  }
+
+  /**
+   * Like {@link #admit(String, String, String)}, allocating the process with {@code quota} instead of
+   * the settings' quota (for per-endpoint quotas, such as JAX-RS {@code @Quota} annotations).
+   *
+   * @throws NullPointerException if {@code clientKey}, {@code endpoint} or {@code quota} is null
+   */
+  public Admission admit(String clientKey, String endpoint, String requestId, ResourceQuota quota) {
+    Objects.requireNonNull(quota, "quota must not be null");
     Objects.requireNonNull(clientKey, "clientKey must not be null");
     Objects.requireNonNull(endpoint, "endpoint must not be null");
     RateLimitDecision decision = limiter.decide(clientKey, endpoint, true);
@@ -160,21 +172,21 @@ public final class RequestGate {
       return new Admission(decision, List.of(),
           null, ProblemResponse.rateLimited(decision, violated, settings.legacyHeaders()));
     }
-    String pid = allocate(requestId);
-    ProcessContext process = new ProcessContext(tracker, pid, clientKey, endpoint, settings.quota());
+    String pid = allocate(requestId, quota);
+    ProcessContext process = new ProcessContext(tracker, pid, clientKey, endpoint, quota);
     List<HeaderField> headers = RateLimitHeaders.render(decision, settings.legacyHeaders(), policyField(decision.config()));
     headers.add(new HeaderField(HttpAttributes.PROCESS_ID_HEADER, pid));
     return new Admission(decision, headers, process, null);
   }
 
-  private String allocate(String requestId) {
+  private String allocate(String requestId, ResourceQuota quota) {
     if (settings.trustRequestId() && requestId != null && REQUEST_ID.matcher(requestId).matches()
-        && tracker.allocate(requestId, settings.quota())) {
+        && tracker.allocate(requestId, quota)) {
       return requestId;
     }
     while (true) {
       String pid = pids.get();
-      if (tracker.allocate(pid, settings.quota())) {
+      if (tracker.allocate(pid, quota)) {
         return pid;
       }
     }

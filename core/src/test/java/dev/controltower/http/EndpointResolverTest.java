@@ -44,6 +44,12 @@ class EndpointResolverTest {
   }
 
   @Test
+  void endpoint_headRequest_matchesGetPattern() {
+    assertThat(RESOLVER.endpoint("HEAD", "/api/items/42", false)).isEqualTo("GET /api/items/{id}");
+    assertThat(RESOLVER.endpoint("PUT", "/api/items/42", false)).isNotEqualTo("GET /api/items/{id}");
+  }
+
+  @Test
   void endpoint_middleWildcard_matchesOneSegment() {
     assertThat(RESOLVER.endpoint("GET", "/api/orders/stats", false)).isEqualTo("/api/*/stats");
   }

@@ -160,7 +160,7 @@ class TomcatTest {
   void quotaExceeded_is429WithCode_andEveryPidIsReleased() throws Exception {
     RawHttp.Response r = RawHttp.get(port, "/a?llm=3");
     RawHttp.get(port, "/a?throw=runtime");
-    RawHttp.get(port, "/a?async=timeout&timeout=20");
+    RawHttp.get(port, "/a?async=timeout&timeout=250");
 
     assertThat(r.status()).isEqualTo(429);
     assertThat(r.body()).contains("\"reason\":\"max_llm_calls_exceeded\"");

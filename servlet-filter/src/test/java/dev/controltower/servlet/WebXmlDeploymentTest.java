@@ -237,7 +237,7 @@ class WebXmlDeploymentTest {
 
   @Test
   void asyncTimeout_releasesPidOnTimeout() throws Exception {
-    RawHttp.Response r = get("/api/x?async=timeout&timeout=20");
+    RawHttp.Response r = get("/api/x?async=timeout&timeout=250");
 
     assertThat(r.status()).isEqualTo(500);
     assertThat(counted("/api/x")).isEqualTo(1);

@@ -1,0 +1,130 @@
+package dev.controltower.example;
+
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The example app's settings. Each comes from a command-line option ({@code --port=8080}), else an
+ * environment variable ({@code CONTROLTOWER_PORT}), else its default. A bad value stops startup with a
+ * message naming the setting and the value.
+ *
+ * <table>
+ *   <caption>Settings</caption>
+ *   <tr><th>option</th><th>environment</th><th>default</th></tr>
+ *   <tr><td>{@code --port}</td><td>{@code CONTROLTOWER_PORT}</td><td>8080 (0 picks a free port)</td></tr>
+ *   <tr><td>{@code --host}</td><td>{@code CONTROLTOWER_HOST}</td><td>127.0.0.1</td></tr>
+ *   <tr><td>{@code --admin-token}</td><td>{@code CONTROLTOWER_ADMIN_TOKEN}</td><td>random, printed at startup</td></tr>
+ *   <tr><td>{@code --requests-per-minute}</td><td>{@code CONTROLTOWER_REQUESTS_PER_MINUTE}</td><td>30</td></tr>
+ *   <tr><td>{@code --hello-per-minute}</td><td>{@code CONTROLTOWER_HELLO_PER_MINUTE}</td><td>5</td></tr>
+ *   <tr><td>{@code --max-llm-calls}</td><td>{@code CONTROLTOWER_MAX_LLM_CALLS}</td><td>10</td></tr>
+ *   <tr><td>{@code --llm-latency-ms}</td><td>{@code CONTROLTOWER_LLM_LATENCY_MS}</td><td>0 (the fake LLM's delay)</td></tr>
+ * </table>
+ *
+ * @param host the address to listen on
+ * @param port the port, 0..65535
+ * @param adminToken the token the admin endpoints require, at least 16 characters
+ * @param adminTokenGenerated whether the token was generated (and must be printed)
+ * @param requestsPerMinute the default per-user, per-endpoint minute limit
+ * @param helloPerMinute the minute limit of the {@code /api/hello} demo endpoint
+ * @param maxLlmCalls LLM calls allowed per request
+ * @param llmLatencyMillis how long each fake LLM call takes by default
+ */
+public record AppConfig(String host, int port, String adminToken, boolean adminTokenGenerated,
+    int requestsPerMinute, int helloPerMinute, int maxLlmCalls, int llmLatencyMillis) {
+
+  /**
+   * Validates every setting.
+   *
+   * @throws IllegalArgumentException naming the setting and value that are wrong
+   */
+  public AppConfig {
+    if (host == null || host.isBlank()) {
+      throw new IllegalArgumentException("host must not be blank but was '" + host + "'");
+    }
+    if (port < 0 || port > 65_535) {
+      throw new IllegalArgumentException("port must be between 0 and 65535 but was " + port);
+    }
+    if (adminToken == null || adminToken.length() < 16) {
+      throw new IllegalArgumentException("admin-token must have at least 16 characters but had "
+          + (adminToken == null ? 0 : adminToken.length()));
+    }
+    positive("requests-per-minute", requestsPerMinute);
+    positive("hello-per-minute", helloPerMinute);
+    positive("max-llm-calls", maxLlmCalls);
+    if (llmLatencyMillis < 0 || llmLatencyMillis > 60_000) {
+      throw new IllegalArgumentException("llm-latency-ms must be between 0 and 60000 but was " + llmLatencyMillis);
+    }
+  }
+
+  private static void positive(String name, int value) {
+    if (value < 1) {
+      throw new IllegalArgumentException(name + " must be >= 1 but was " + value);
+    }
+  }
+
+  /**
+   * Reads the settings from command-line options and the environment.
+   *
+   * @param args options of the form {@code --name=value}
+   * @param env the environment, for example {@code System::getenv}
+   * @return the settings
+   * @throws IllegalArgumentException for an unknown option or a bad value
+   */
+  public static AppConfig from(String[] args, Function<String, String> env) {
+    Map<String, String> options = new LinkedHashMap<>();
+    for (String arg : args) {
+      int eq = arg.indexOf('=');
+      if (!arg.startsWith("--") || eq < 3) {
+        throw new IllegalArgumentException("options look like --name=value but got '" + arg + "'");
+      }
+      String name = arg.substring(2, eq);
+      if (!KNOWN.containsKey(name)) {
+        throw new IllegalArgumentException("unknown option --" + name + "; known options are --"
+            + String.join(", --", KNOWN.keySet()));
+      }
+      options.put(name, arg.substring(eq + 1));
+    }
+    Function<String, String> value = name -> {
+      String v = options.get(name);
+      if (v == null) {
+        v = env.apply("CONTROLTOWER_" + name.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+      }
+      return v == null ? KNOWN.get(name) : v.trim();
+    };
+    String token = value.apply("admin-token");
+    boolean generated = token == null || token.isEmpty();
+    if (generated) {
+      byte[] bytes = new byte[16];
+      new SecureRandom().nextBytes(bytes);
+      token = HexFormat.of().formatHex(bytes);
+    }
+    return new AppConfig(value.apply("host"), integer("port", value.apply("port")), token, generated,
+        integer("requests-per-minute", value.apply("requests-per-minute")),
+        integer("hello-per-minute", value.apply("hello-per-minute")),
+        integer("max-llm-calls", value.apply("max-llm-calls")),
+        integer("llm-latency-ms", value.apply("llm-latency-ms")));
+  }
+
+  private static final Map<String, String> KNOWN = new LinkedHashMap<>();
+
+  static {
+    KNOWN.put("host", "127.0.0.1");
+    KNOWN.put("port", "8080");
+    KNOWN.put("admin-token", null);
+    KNOWN.put("requests-per-minute", "30");
+    KNOWN.put("hello-per-minute", "5");
+    KNOWN.put("max-llm-calls", "10");
+    KNOWN.put("llm-latency-ms", "0");
+  }
+
+  private static int integer(String name, String text) {
+    try {
+      return Integer.parseInt(text);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + " must be an integer but was '" + text + "'", e);
+    }
+  }
+}

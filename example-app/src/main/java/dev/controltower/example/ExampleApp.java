@@ -1,0 +1,164 @@
+package dev.controltower.example;
+
+import dev.controltower.http.HttpAttributes;
+import dev.controltower.resources.RateLimitConfig;
+import dev.controltower.resources.RateLimiter;
+import dev.controltower.resources.ResourceQuota;
+import dev.controltower.resources.ResourceTracker;
+import java.io.PrintStream;
+import org.eclipse.jetty.ee11.servlet.ServletHolder;
+import org.eclipse.jetty.ee11.webapp.WebAppContext;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.resource.Resource;
+import org.eclipse.jetty.util.resource.ResourceFactory;
+import org.glassfish.jersey.servlet.ServletContainer;
+
+/**
+ * The example gateway: embedded Jetty 12 serving a servlet webapp (from its {@code WEB-INF/web.xml},
+ * which declares {@code RateLimitFilter}), a Jersey application with {@code QuotaInterceptor}, the admin
+ * API and the live dashboard. One {@link RateLimiter} and one {@link ResourceTracker} serve all of it.
+ *
+ * <p>Run it with {@code java -jar example-app/target/controltower-example-app.jar [--port=8080]}; see
+ * {@link AppConfig} for every setting. SIGTERM stops it gracefully: in-flight requests get up to 10 s.
+ */
+public final class ExampleApp {
+  /** Servlet-context attribute with the {@link AppConfig}. */
+  public static final String CONFIG_ATTRIBUTE = "dev.controltower.example.AppConfig";
+
+  private final Server server;
+  private final AppConfig config;
+  private final RateLimiter limiter;
+  private final ResourceTracker tracker;
+
+  private ExampleApp(Server server, AppConfig config, RateLimiter limiter, ResourceTracker tracker) {
+    this.server = server;
+    this.config = config;
+    this.limiter = limiter;
+    this.tracker = tracker;
+  }
+
+  /**
+   * Starts the app.
+   *
+   * @param config the settings
+   * @return the running app
+   * @throws Exception if Jetty cannot start (for example, the port is taken)
+   */
+  public static ExampleApp start(AppConfig config) throws Exception {
+    RateLimiter limiter = RateLimiter.builder()
+        .defaultConfig(RateLimitConfig.builder().requestsPerMinute(config.requestsPerMinute()).build())
+        .build();
+    limiter.setEndpointLimits("/api/hello", RateLimitConfig.builder().requestsPerMinute(config.helloPerMinute()).build());
+    ResourceTracker tracker = ResourceTracker.builder()
+        .defaultQuota(ResourceQuota.builder().maxLlmCalls(config.maxLlmCalls()).build())
+        .build();
+
+    Server server = new Server();
+    ServerConnector connector = new ServerConnector(server);
+    connector.setHost(config.host());
+    connector.setPort(config.port());
+    server.addConnector(connector);
+
+    WebAppContext webapp = new WebAppContext();
+    webapp.setContextPath("/");
+    Resource base = ResourceFactory.of(webapp).newClassLoaderResource("webapp/");
+    if (base == null) {
+      throw new IllegalStateException("the webapp/ folder is missing from the classpath");
+    }
+    webapp.setBaseResource(base);
+    webapp.setParentLoaderPriority(true);
+    webapp.setThrowUnavailableOnStartupException(true);
+    webapp.setAttribute(HttpAttributes.RATE_LIMITER, limiter);
+    webapp.setAttribute(HttpAttributes.RESOURCE_TRACKER, tracker);
+    webapp.setAttribute(CONFIG_ATTRIBUTE, config);
+    webapp.addServlet(new ServletHolder("agent-api", new ServletContainer(new AgentApi(limiter, tracker))), "/v1/*");
+    webapp.addServlet(new ServletHolder("admin-api",
+        new ServletContainer(new AdminApplication(config.adminToken()))), "/admin/api/*");
+
+    GracefulHandler graceful = new GracefulHandler(webapp);
+    server.setHandler(graceful);
+    server.setStopTimeout(10_000);
+    server.setStopAtShutdown(true);
+    server.start();
+    return new ExampleApp(server, config, limiter, tracker);
+  }
+
+  /** The port the app listens on (useful with {@code --port=0}). */
+  public int port() {
+    return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+  }
+
+  /** The base URL, such as {@code http://127.0.0.1:8080}. */
+  public String baseUrl() {
+    return "http://" + config.host() + ":" + port();
+  }
+
+  /** The shared limiter. */
+  public RateLimiter limiter() {
+    return limiter;
+  }
+
+  /** The shared tracker. */
+  public ResourceTracker tracker() {
+    return tracker;
+  }
+
+  /** Stops the app, letting in-flight requests finish (up to 10 s). */
+  public void stop() throws Exception {
+    server.stop();
+  }
+
+  /** Blocks until the server stops. */
+  public void join() throws InterruptedException {
+    server.join();
+  }
+
+  void printWelcome(PrintStream out) {
+    String base = baseUrl();
+    out.println();
+    out.println("Control Tower example is running on " + base);
+    out.println();
+    out.println("  Rate limit (5 per minute), then 429 + Retry-After:");
+    out.println("    curl -i " + base + "/api/hello");
+    out.println("  An agent that runs out of LLM calls (429 max_llm_calls_exceeded):");
+    out.println("    curl -i -X POST '" + base + "/api/agent/run?steps=20'");
+    out.println("  An agent that finishes within its quota:");
+    out.println("    curl -i -X POST '" + base + "/api/agent/run?steps=5'");
+    out.println("  JAX-RS, keyed by route template (GET /users/{id}):");
+    out.println("    curl -i " + base + "/v1/users/42");
+    out.println("  Admin API (token " + (config.adminTokenGenerated() ? "generated for this run" : "from configuration") + "):");
+    out.println("    curl -H 'Authorization: Bearer " + config.adminToken() + "' " + base + "/admin/api/system");
+    out.println("  Live dashboard:");
+    out.println("    " + base + "/admin/dashboard#token=" + config.adminToken());
+    out.println();
+    out.println("Stop with Ctrl-C (SIGINT) or SIGTERM.");
+  }
+
+  /**
+   * Starts the app from the command line and waits until it is stopped.
+   *
+   * @param args {@code --name=value} options, see {@link AppConfig}
+   */
+  public static void main(String[] args) throws Exception {
+    AppConfig config;
+    try {
+      config = AppConfig.from(args, System::getenv);
+    } catch (IllegalArgumentException e) {
+      System.err.println("controltower-example: bad configuration: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    ExampleApp app;
+    try {
+      app = start(config);
+    } catch (Exception e) {
+      System.err.println("controltower-example: cannot start on " + config.host() + ":" + config.port() + ": " + e);
+      System.exit(1);
+      return;
+    }
+    app.printWelcome(System.out);
+    app.join();
+  }
+}

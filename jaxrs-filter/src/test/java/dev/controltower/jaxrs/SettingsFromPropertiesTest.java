@@ -1,0 +1,41 @@
+package dev.controltower.jaxrs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.controltower.http.HttpSettings;
+import org.glassfish.jersey.server.ResourceConfig;
+import org.junit.jupiter.api.Test;
+
+class SettingsFromPropertiesTest {
+
+  @Test
+  void settingsFrom_prefixedProperties_areParsed() {
+    ResourceConfig config = new ResourceConfig()
+        .property("controltower.requests-per-minute", "7")
+        .property("controltower.max-llm-calls", 2)
+        .property("controltower.user-header", "X-API-Key")
+        .property("requests-per-hour", "1"); // unprefixed: not ours
+
+    HttpSettings settings = QuotaInterceptor.settingsFrom(config);
+
+    assertThat(settings.rateLimit().requestsPerMinute()).isEqualTo(7);
+    assertThat(settings.rateLimit().requestsPerHour()).isEqualTo(1000);
+    assertThat(settings.quota().maxLlmCalls()).isEqualTo(2);
+    assertThat(settings.userHeader()).isEqualTo("X-API-Key");
+  }
+
+  @Test
+  void settingsFrom_noConfiguration_defaults() {
+    assertThat(QuotaInterceptor.settingsFrom(null)).isEqualTo(HttpSettings.defaults());
+  }
+
+  @Test
+  void settingsFrom_badValue_throwsNamingPropertyAndValue() {
+    ResourceConfig config = new ResourceConfig().property("controltower.burst-size", "-3");
+
+    assertThatThrownBy(() -> QuotaInterceptor.settingsFrom(config))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("QuotaInterceptor: bad configuration property controltower.burst-size must be >= 0 but was -3");
+  }
+}
