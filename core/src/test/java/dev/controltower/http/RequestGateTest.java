@@ -3,22 +3,19 @@ package dev.controltower.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.controltower.resources.FakeClock;
 import dev.controltower.resources.QuotaViolation;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimiter;
+import dev.controltower.resources.RecordingLogger;
 import dev.controltower.resources.ResourceTracker;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import org.slf4j.Marker;
-import org.slf4j.event.Level;
-import org.slf4j.helpers.LegacyAbstractLogger;
-import org.slf4j.helpers.MessageFormatter;
 
 class RequestGateTest {
-  private final FakeClock clock = new FakeClock(100_000);
+  private final FakeClock clock = FakeClock.atMillis(100_000);
   private final RateLimiter limiter = RateLimiter.builder()
       .defaultConfig(RateLimitConfig.builder().requestsPerMinute(3).requestsPerHour(100).requestsPerDay(1000).build())
       .clock(clock).build();
@@ -142,16 +139,16 @@ class RequestGateTest {
 
   @Test
   void admit_rejection_isLoggedAtDebugWithControlCharactersNeutralized() {
-    List<String> lines = new ArrayList<>();
+    RecordingLogger log = new RecordingLogger();
     RequestGate gate = RequestGate.builder().settings(HttpSettings.defaults()).rateLimiter(limiter)
-        .resourceTracker(tracker).logger(new CapturingLogger(lines)).build();
+        .resourceTracker(tracker).logger(log).build();
     String forged = "user:eve\r\n[main] INFO forged line";
     for (int i = 0; i < 4; i++) {
       gate.admit(forged, "default", null);
     }
 
-    assertThat(lines).hasSize(1);
-    assertThat(lines.get(0)).doesNotContain("\r", "\n").contains("user:eve\\u000d\\u000a[main]");
+    assertThat(log.lines()).hasSize(1);
+    assertThat(log.lines().get(0).message()).doesNotContain("\r", "\n").contains("user:eve\\u000d\\u000a[main]");
   }
 
   @Test
@@ -265,52 +262,5 @@ class RequestGateTest {
     StringBuilder out = ProblemResponse.Json.string(new StringBuilder(), "a\"b\\c\n\u0001\u2028");
 
     assertThat(out.toString()).isEqualTo("\"a\\\"b\\\\c\\n\\u0001\\u2028\"");
-  }
-
-  /** Captures formatted lines at every level. */
-  private static final class CapturingLogger extends LegacyAbstractLogger {
-    private static final long serialVersionUID = 1L;
-    private final transient List<String> lines;
-
-    CapturingLogger(List<String> lines) {
-      this.lines = lines;
-      this.name = "capture";
-    }
-
-    @Override
-    protected String getFullyQualifiedCallerName() {
-      return null;
-    }
-
-    @Override
-    protected void handleNormalizedLoggingCall(Level level, Marker marker, String messagePattern, Object[] arguments,
-        Throwable throwable) {
-      lines.add(MessageFormatter.basicArrayFormat(messagePattern, arguments));
-    }
-
-    @Override
-    public boolean isTraceEnabled() {
-      return true;
-    }
-
-    @Override
-    public boolean isDebugEnabled() {
-      return true;
-    }
-
-    @Override
-    public boolean isInfoEnabled() {
-      return true;
-    }
-
-    @Override
-    public boolean isWarnEnabled() {
-      return true;
-    }
-
-    @Override
-    public boolean isErrorEnabled() {
-      return true;
-    }
   }
 }

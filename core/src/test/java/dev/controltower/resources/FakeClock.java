@@ -5,34 +5,34 @@ import java.time.InstantSource;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** A clock that moves only when a test moves it. Thread-safe. */
-final class FakeClock implements InstantSource {
+public final class FakeClock implements InstantSource {
   private final AtomicLong millis;
 
   private FakeClock(long millis) {
     this.millis = new AtomicLong(millis);
   }
 
-  static FakeClock atSeconds(double seconds) {
+  public static FakeClock atSeconds(double seconds) {
     return new FakeClock(Math.round(seconds * 1000));
   }
 
-  static FakeClock atMillis(long millis) {
+  public static FakeClock atMillis(long millis) {
     return new FakeClock(millis);
   }
 
-  void setSeconds(double seconds) {
+  public void setSeconds(double seconds) {
     millis.set(Math.round(seconds * 1000));
   }
 
-  void setMillis(long value) {
+  public void setMillis(long value) {
     millis.set(value);
   }
 
-  void advanceMillis(long delta) {
+  public void advanceMillis(long delta) {
     millis.addAndGet(delta);
   }
 
-  void advanceSeconds(double seconds) {
+  public void advanceSeconds(double seconds) {
     millis.addAndGet(Math.round(seconds * 1000));
   }
 

@@ -8,22 +8,22 @@ import org.slf4j.helpers.LegacyAbstractLogger;
 import org.slf4j.helpers.MessageFormatter;
 
 /** An SLF4J logger that keeps every line, formatted, so tests can count warnings. */
-final class RecordingLogger extends LegacyAbstractLogger {
+public final class RecordingLogger extends LegacyAbstractLogger {
   private static final long serialVersionUID = 1L;
 
-  record Line(Level level, String message) {}
+  public record Line(Level level, String message) {}
 
   private final List<Line> lines = new CopyOnWriteArrayList<>();
 
-  RecordingLogger() {
+  public RecordingLogger() {
     this.name = "recording";
   }
 
-  List<Line> lines() {
+  public List<Line> lines() {
     return lines;
   }
 
-  long warningsContaining(String text) {
+  public long warningsContaining(String text) {
     return lines.stream().filter(l -> l.level() == Level.WARN && l.message().contains(text)).count();
   }
 
