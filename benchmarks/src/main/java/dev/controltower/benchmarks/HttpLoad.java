@@ -66,7 +66,10 @@ public final class HttpLoad {
   }
 
   /** One wrk run. */
-  record Sample(double requestsPerSecond, double p50Millis, double p99Millis, long non2xx) {}
+  record Sample(double requestsPerSecond, double p50Millis, double p99Millis, long non2xx, double serverCpuMicros) {}
+
+  private static final com.sun.management.OperatingSystemMXBean OS =
+      (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
   public static void main(String[] args) throws Exception {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
@@ -128,7 +131,24 @@ public final class HttpLoad {
     dosFilter.setInitParameter("delayMs", "-1");
     dos.addFilter(dosFilter, "/*", EnumSet.of(DispatcherType.REQUEST));
 
-    server.setHandler(new ContextHandlerCollection(plain, kit, dos));
+    // Diagnostic variants, not in the default table: the cost of any filter in the chain, and the cost of
+    // writing the kit's three response fields without computing them.
+    ServletContextHandler noop = new ServletContextHandler("/noop-filter");
+    noop.addServlet(new ServletHolder(new HelloServlet()), "/hello");
+    noop.addFilter(new FilterHolder((jakarta.servlet.Filter) (q, r, c) -> c.doFilter(q, r)), "/*",
+        EnumSet.of(DispatcherType.REQUEST));
+    ServletContextHandler fields = new ServletContextHandler("/fields-only");
+    fields.addServlet(new ServletHolder(new HelloServlet()), "/hello");
+    fields.addFilter(new FilterHolder((jakarta.servlet.Filter) (q, r, c) -> {
+      HttpServletResponse response = (HttpServletResponse) r;
+      response.setHeader("RateLimit-Policy", "\"minute\";q=60000000;w=60, \"hour\";q=2147483647;w=3600, "
+          + "\"day\";q=2147483647;w=86400, \"burst\";q=1000000;w=1");
+      response.setHeader("RateLimit", "\"burst\";r=999999;t=1");
+      response.setHeader("X-Process-Id", "0b6e4c1e-3f0a-4d7e-9a55-6c1f2d3e4f50");
+      c.doFilter(q, r);
+    }), "/*", EnumSet.of(DispatcherType.REQUEST));
+
+    server.setHandler(new ContextHandlerCollection(plain, kit, dos, noop, fields));
     server.start();
     return server;
   }
@@ -150,14 +170,17 @@ public final class HttpLoad {
   }
 
   static Sample wrk(String url, int seconds, int connections) throws IOException, InterruptedException {
+    long cpuBefore = OS.getProcessCpuTime();
     Process p = new ProcessBuilder("wrk", "-t1", "-c" + connections, "-d" + seconds + "s", "--latency", url)
         .redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (p.waitFor() != 0) {
       throw new IllegalStateException("wrk failed:\n" + out);
     }
+    // This JVM's CPU time (all threads: Jetty, GC, JIT) per request served during the run.
+    double cpuMicros = (OS.getProcessCpuTime() - cpuBefore) / 1000.0 / number(out, "([0-9]+) requests in");
     return new Sample(number(out, "Requests/sec:\\s+([0-9.]+)"), millis(out, "50%"), millis(out, "99%"),
-        (long) numberOr(out, "Non-2xx or 3xx responses:\\s+([0-9]+)", 0));
+        (long) numberOr(out, "Non-2xx or 3xx responses:\\s+([0-9]+)", 0), cpuMicros);
   }
 
   private static double number(String text, String regex) {
@@ -191,8 +214,8 @@ public final class HttpLoad {
     System.out.println();
     System.out.printf(Locale.ROOT, "HTTP: wrk -t1 -c%d -d%ds --latency, %d interleaved rounds, medians%n",
         connections, seconds, rounds);
-    System.out.printf(Locale.ROOT, "%-14s %12s %10s %10s %10s %9s %8s%n", "variant", "requests/s",
-        "vs plain", "overhead", "p50 ms", "p99 ms", "non-2xx");
+    System.out.printf(Locale.ROOT, "%-14s %12s %10s %10s %10s %9s %8s %12s%n", "variant", "requests/s",
+        "vs plain", "overhead", "p50 ms", "p99 ms", "non-2xx", "server us/req");
     double plain = median(samples.get("plain"), Sample::requestsPerSecond);
     Map<String, Double> ratios = new LinkedHashMap<>();
     for (String v : VARIANTS) {
@@ -206,8 +229,9 @@ public final class HttpLoad {
       double ratio = Suite.median(perRound);
       ratios.put(v, ratio);
       long non2xx = s.stream().mapToLong(Sample::non2xx).sum();
-      System.out.printf(Locale.ROOT, "%-14s %12.0f %9.3fx %9.1f%% %10.3f %9.3f %8d%n", v, rps, ratio,
-          (1 - ratio) * 100, median(s, Sample::p50Millis), median(s, Sample::p99Millis), non2xx);
+      System.out.printf(Locale.ROOT, "%-14s %12.0f %9.3fx %9.1f%% %10.3f %9.3f %8d %12.2f%n", v, rps, ratio,
+          (1 - ratio) * 100, median(s, Sample::p50Millis), median(s, Sample::p99Millis), non2xx,
+          median(s, Sample::serverCpuMicros));
     }
     double kit = ratios.get("controltower");
     double dos = ratios.get("jetty-dos");

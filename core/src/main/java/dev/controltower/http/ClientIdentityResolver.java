@@ -41,8 +41,20 @@ public final class ClientIdentityResolver {
   /** The longest forwarding entry looked at. */
   static final int MAX_ENTRY_LENGTH = 256;
 
+  /** Slots of the peer cache; a power of two. */
+  static final int PEER_SLOTS = 256;
+
   private final HttpSettings settings;
   private final boolean rfc7239;
+  /**
+   * The keys of recent direct peers that are not trusted proxies (whose key depends on the address
+   * alone), direct-mapped by the address text's hash: a busy client skips parsing and formatting its
+   * address on every request. Fixed size, so a flood of addresses only overwrites slots. Entries are
+   * immutable records, so a racy read sees a whole entry or none.
+   */
+  private final PeerKey[] peers = new PeerKey[PEER_SLOTS];
+
+  private record PeerKey(String address, String key) {}
 
   /**
    * A resolver for these settings.
@@ -88,12 +100,33 @@ public final class ClientIdentityResolver {
   }
 
   private String clientAddress(Function<String, List<String>> headers, String remoteAddr) {
+    // Text longer than any address literal is not hashed: parse refuses it unread.
+    if (remoteAddr == null || remoteAddr.length() > IpLiterals.MAX_LITERAL_LENGTH) {
+      return remoteAddr == null ? null : clientAddressUncached(headers, remoteAddr, -1);
+    }
+    int slot = remoteAddr.hashCode() & (PEER_SLOTS - 1);
+    PeerKey cached = peers[slot];
+    if (cached != null && cached.address().equals(remoteAddr)) {
+      return cached.key();
+    }
+    return clientAddressUncached(headers, remoteAddr, slot);
+  }
+
+  /** {@link #clientAddress} without the cache; {@code slot} is where to remember the key, or -1. */
+  private String clientAddressUncached(Function<String, List<String>> headers, String remoteAddr, int slot) {
     byte[] peer = IpLiterals.parse(remoteAddr);
     if (peer == null) {
       return null;
     }
+    if (!isTrusted(peer)) {
+      String key = ipKey(peer);
+      if (slot >= 0) {
+        peers[slot] = new PeerKey(remoteAddr, key);
+      }
+      return key;
+    }
     byte[] client = peer;
-    if (isTrusted(peer) && headers != null) {
+    if (headers != null) {
       List<String> lines = headers.apply(settings.forwardedHeader());
       if (lines != null && !lines.isEmpty()) {
         client = walkForwarded(lines, peer);

@@ -66,6 +66,9 @@ public final class EndpointResolver {
    * @return a pattern's name, or {@value RateLimiter#DEFAULT_ENDPOINT}; never the raw path
    */
   public String endpoint(String method, String path, boolean decode) {
+    if (patterns.isEmpty()) {
+      return RateLimiter.DEFAULT_ENDPOINT;
+    }
     List<String> segments = Paths.segments(path, decode, caseInsensitive);
     for (PathPattern p : patterns) {
       if (p.matches(method, segments)) {
@@ -73,6 +76,11 @@ public final class EndpointResolver {
       }
     }
     return RateLimiter.DEFAULT_ENDPOINT;
+  }
+
+  /** Whether any pattern or exclusion looks at the path; when not, every path gives the same answers. */
+  public boolean usesPaths() {
+    return !patterns.isEmpty() || !excludes.isEmpty();
   }
 
   /**

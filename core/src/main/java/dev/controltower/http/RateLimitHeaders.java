@@ -62,7 +62,7 @@ public final class RateLimitHeaders {
     out.add(policy != null ? policy : new HeaderField(POLICY, policy(decision.config())));
     long remaining = decision.allowed() ? result.remaining() : 0;
     long reset = decision.resetSeconds();
-    out.add(new HeaderField(RATE_LIMIT, "\"" + window.wireName() + "\";r=" + remaining + ";t=" + reset));
+    out.add(rateLimitField(decision));
     if (!decision.allowed()) {
       out.add(new HeaderField(RETRY_AFTER, Long.toString(Math.max(1, reset))));
     }
@@ -72,6 +72,13 @@ public final class RateLimitHeaders {
       out.add(new HeaderField("X-RateLimit-Reset", Long.toString(reset)));
     }
     return out;
+  }
+
+  /** The {@code RateLimit} field of a decision that names a window. */
+  static HeaderField rateLimitField(RateLimitDecision decision) {
+    long remaining = decision.allowed() ? decision.result().remaining() : 0;
+    return new HeaderField(RATE_LIMIT,
+        "\"" + decision.window().wireName() + "\";r=" + remaining + ";t=" + decision.resetSeconds());
   }
 
   /** The {@code RateLimit-Policy} value of a config; empty when no window is enabled. */

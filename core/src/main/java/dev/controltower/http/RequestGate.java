@@ -119,6 +119,14 @@ public final class RequestGate {
     return endpoints.endpoint(method, path, decode);
   }
 
+  /**
+   * Whether {@link #endpoint} or {@link #isExcluded} look at the path at all; when not (no endpoint
+   * patterns, no exclusions), an adapter may skip building it.
+   */
+  public boolean usesPaths() {
+    return endpoints.usesPaths();
+  }
+
   /** Whether the path is excluded from limits and tracking; see {@link EndpointResolver#isExcluded}. */
   public boolean isExcluded(String method, String path, boolean decode) {
     return endpoints.isExcluded(method, path, decode);
@@ -174,8 +182,15 @@ public final class RequestGate {
     }
     String pid = allocate(requestId, quota);
     ProcessContext process = new ProcessContext(tracker, pid, clientKey, endpoint, quota);
-    List<HeaderField> headers = RateLimitHeaders.render(decision, settings.legacyHeaders(), policyField(decision.config()));
-    headers.add(new HeaderField(HttpAttributes.PROCESS_ID_HEADER, pid));
+    HeaderField pidField = new HeaderField(HttpAttributes.PROCESS_ID_HEADER, pid);
+    List<HeaderField> headers;
+    if (decision.window() != null && !settings.legacyHeaders()) {
+      // the common case, built immutable at once (Admission keeps such a list without copying it)
+      headers = List.of(policyField(decision.config()), RateLimitHeaders.rateLimitField(decision), pidField);
+    } else {
+      headers = RateLimitHeaders.render(decision, settings.legacyHeaders(), policyField(decision.config()));
+      headers.add(pidField);
+    }
     return new Admission(decision, headers, process, null);
   }
 

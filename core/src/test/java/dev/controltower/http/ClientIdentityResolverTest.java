@@ -193,4 +193,56 @@ class ClientIdentityResolverTest {
 
     assertThat(key).hasSize(36);
   }
+
+  @Test
+  void resolve_trustedProxyPeer_isNotRememberedAcrossRequests() {
+    ClientIdentityResolver r = resolver(PROXIED);
+
+    String first = r.resolve(null, headers("X-Forwarded-For", "198.51.100.7"), "10.0.0.2");
+    String second = r.resolve(null, headers("X-Forwarded-For", "198.51.100.8"), "10.0.0.2");
+    String bare = r.resolve(null, headers(), "10.0.0.2");
+
+    assertThat(first).isEqualTo("ip:198.51.100.7");
+    assertThat(second).isEqualTo("ip:198.51.100.8");
+    assertThat(bare).isEqualTo("ip:10.0.0.2");
+  }
+
+  @Test
+  void resolve_untrustedPeerSeenBefore_stillIgnoresItsForwardingHeader() {
+    ClientIdentityResolver r = resolver(PROXIED);
+
+    String plain = r.resolve(null, headers(), "203.0.113.9");
+    String spoofed = r.resolve(null, headers("X-Forwarded-For", "1.2.3.4"), "203.0.113.9");
+
+    assertThat(plain).isEqualTo("ip:203.0.113.9");
+    assertThat(spoofed).isEqualTo("ip:203.0.113.9");
+  }
+
+  /**
+   * One resolver answering many peers in turn (the peer cache has {@value ClientIdentityResolver#PEER_SLOTS}
+   * slots, so thousands of addresses collide and overwrite each other) gives every request the answer a
+   * fresh resolver gives.
+   */
+  @Test
+  void resolve_manyPeersThroughOneResolver_matchFreshResolvers() {
+    ClientIdentityResolver shared = resolver(PROXIED);
+    java.util.Random random = new java.util.Random(7);
+    List<String> peers = new java.util.ArrayList<>(List.of("10.0.0.2", "::ffff:10.0.0.2", "::ffff:198.51.100.7",
+        "[2001:db8:aa:bb01::1]:443", "2001:db8:ffff::5", "not-an-ip", "1.2.3.4 ", "x".repeat(65)));
+    for (int i = 0; i < 3000; i++) {
+      peers.add((random.nextInt(250) + 1) + "." + random.nextInt(256) + "." + random.nextInt(256) + "."
+          + random.nextInt(256));
+    }
+    int checked = 0;
+    for (int pass = 0; pass < 3; pass++) {
+      for (String peer : peers) {
+        Function<String, List<String>> h = random.nextBoolean() ? headers()
+            : headers("X-Forwarded-For", "198.51.100." + random.nextInt(256));
+        assertThat(shared.resolve(null, h, peer)).as("peer %s, pass %d", peer, pass)
+            .isEqualTo(resolver(PROXIED).resolve(null, h, peer));
+        checked++;
+      }
+    }
+    assertThat(checked).isEqualTo(3 * peers.size());
+  }
 }

@@ -190,7 +190,8 @@ public final class RateLimitFilter implements Filter {
       Enumeration<String> values = request.getHeaders(name);
       return values == null ? List.of() : Collections.list(values);
     };
-    String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
+    // Without endpoint patterns and exclusions no path is looked at: not building it saves work per request.
+    String path = g.usesPaths() ? pathOf(request) : "/";
     // Marked before the exclusion checks too: the first registration's decision is final for the request.
     request.setAttribute(HttpAttributes.COUNTED, Boolean.TRUE);
     if (RequestGate.isPreflight(method, headers) || g.isExcluded(method, path, false)) {
@@ -199,7 +200,8 @@ public final class RateLimitFilter implements Filter {
     }
     Principal principal = request.getUserPrincipal();
     String key = g.clientKey(principal == null ? null : principal.getName(), headers, request.getRemoteAddr());
-    Admission admission = g.admit(key, g.endpoint(method, path, false), request.getHeader("X-Request-Id"));
+    String requestId = g.settings().trustRequestId() ? request.getHeader("X-Request-Id") : null;
+    Admission admission = g.admit(key, g.endpoint(method, path, false), requestId);
     if (!admission.admitted()) {
       write(response, admission.rejection());
       return;
@@ -207,7 +209,11 @@ public final class RateLimitFilter implements Filter {
     ProcessContext process = admission.process();
     boolean releaseNow = true;
     try {
-      setHeaders(response, admission.headers());
+      // Added, not set: these names are the filter's own and the response is fresh (only the first
+      // registration counts a request), and on Jetty adding skips a scan of the fields set so far.
+      for (HeaderField f : admission.headers()) {
+        response.addHeader(f.name(), f.value());
+      }
       request.setAttribute(ProcessContext.ATTRIBUTE, process);
       chain.doFilter(request, response);
     } catch (IOException | ServletException | RuntimeException e) {
@@ -231,6 +237,12 @@ public final class RateLimitFilter implements Filter {
         g.release(process);
       }
     }
+  }
+
+  /** The path within the application: servlet path plus path info, as the container decoded them. */
+  private static String pathOf(HttpServletRequest request) {
+    String info = request.getPathInfo();
+    return info == null ? request.getServletPath() : request.getServletPath() + info;
   }
 
   private static void setHeaders(HttpServletResponse response, List<HeaderField> fields) {

@@ -7,6 +7,7 @@ import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceTracker;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import org.eclipse.jetty.ee11.webapp.WebAppContext;
 import org.eclipse.jetty.server.Server;
@@ -102,6 +103,10 @@ class WebXmlDeploymentTest {
     assertThat(r.header("RateLimit")).isEqualTo("\"minute\";r=2;t=62");
     assertThat(r.header("X-Process-Id")).matches("[0-9a-f-]{36}");
     assertThat(r.header("Retry-After")).isNull();
+    // web.xml registers the filter twice: the fields are added once, by the registration that counted
+    for (String name : List.of("ratelimit-policy", "ratelimit", "x-process-id")) {
+      assertThat(r.headers().get(name)).as(name).hasSize(1);
+    }
     awaitNoActiveProcess();
     assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo(1);
   }

@@ -92,13 +92,13 @@ public final class LocalResourceTracker implements ResourceTracker {
   public boolean allocate(String pid, ResourceQuota quota) {
     requirePid(pid);
     Objects.requireNonNull(quota, "quota must not be null");
-    boolean[] created = {false};
-    processes.computeIfAbsent(pid, p -> {
-      created[0] = true;
-      totalProcesses.increment();
-      return new Process(quota, clock.millis());
-    });
-    return created[0];
+    // putIfAbsent, not computeIfAbsent: an insert into an empty bin is one CAS instead of a bin lock,
+    // and this runs once per HTTP request. A Process built for a pid that exists is dropped unseen.
+    if (processes.putIfAbsent(pid, new Process(quota, clock.millis())) != null) {
+      return false;
+    }
+    totalProcesses.increment();
+    return true;
   }
 
   @Override

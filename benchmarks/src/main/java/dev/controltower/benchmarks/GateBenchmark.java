@@ -1,0 +1,72 @@
+package dev.controltower.benchmarks;
+
+import dev.controltower.http.Admission;
+import dev.controltower.http.HttpSettings;
+import dev.controltower.http.RequestGate;
+import dev.controltower.resources.RateLimitDecision;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The framework-neutral part of one filtered request, piece by piece, with the settings of the HTTP load
+ * test (every request admitted, one client address, four enabled windows, no endpoint patterns): who ({@code clientKey}),
+ * which endpoint, the decision alone, and admit + release (decision, pid, process, response fields).
+ * It explains where the filter's share of an HTTP request goes; it is not one of issue 6's targets.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@State(Scope.Benchmark)
+public class GateBenchmark {
+  private RequestGate gate;
+  private final Function<String, List<String>> noHeaders = name -> List.of();
+  private String key;
+
+  @Setup
+  public void setUp() {
+    // Higher than the load test's limits: a benchmark thread outruns 1,000,000 requests per second.
+    HttpSettings settings = HttpSettings.fromMap(Map.of(
+        "burst-size", Integer.toString(Integer.MAX_VALUE),
+        "requests-per-minute", Integer.toString(Integer.MAX_VALUE),
+        "requests-per-hour", Integer.toString(Integer.MAX_VALUE),
+        "requests-per-day", Integer.toString(Integer.MAX_VALUE)));
+    gate = RequestGate.builder().settings(settings).build();
+    key = gate.clientKey(null, noHeaders, "127.0.0.1");
+  }
+
+  /** A fresh address string per call, as a container hands it over. */
+  @Benchmark
+  public String clientKey() {
+    return gate.clientKey(null, noHeaders, new String("127.0.0.1"));
+  }
+
+  @Benchmark
+  public String endpoint() {
+    return gate.endpoint("GET", "/hello", false);
+  }
+
+  @Benchmark
+  public RateLimitDecision decide() {
+    return gate.rateLimiter().decide(key, "default", true);
+  }
+
+  @Benchmark
+  public boolean admitRelease() {
+    Admission a = gate.admit(key, "default", null);
+    return gate.release(a.process());
+  }
+}
