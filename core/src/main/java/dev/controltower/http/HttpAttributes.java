@@ -16,11 +16,13 @@ public final class HttpAttributes {
   /** Request attribute holding the request's {@link ProcessContext}. */
   public static final String PROCESS_CONTEXT = ProcessContext.ATTRIBUTE;
   /**
-   * Request attribute set once an adapter has decided about a request (counted it, or let it pass as
-   * excluded or a preflight), so that a second registration of a filter, or a second adapter (a servlet
-   * filter in front of a JAX-RS application), does not count it again. A later adapter that finds it
-   * should take the request's {@link ProcessContext} from {@link #PROCESS_CONTEXT} instead of allocating
-   * one.
+   * Request attribute marking a request an adapter has decided about without giving it a process: let
+   * it pass as excluded or a preflight (the JAX-RS interceptor also sets it on the requests it counts).
+   * A request has been decided when this attribute or {@link #PROCESS_CONTEXT} is set (an admitted
+   * request carries only its process, which saves an attribute write per request); a second
+   * registration of a filter, or a second adapter (a servlet filter in front of a JAX-RS application),
+   * must then not count it again, and takes the request's {@link ProcessContext} from
+   * {@link #PROCESS_CONTEXT} instead of allocating one.
    */
   public static final String COUNTED = "dev.controltower.http.counted";
   /** Response header carrying the request's pid. */

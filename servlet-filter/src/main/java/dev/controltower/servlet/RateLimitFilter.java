@@ -181,7 +181,8 @@ public final class RateLimitFilter implements Filter {
       throw new ServletException("RateLimitFilter used before init()");
     }
     if (!(req instanceof HttpServletRequest request) || !(res instanceof HttpServletResponse response)
-        || request.getDispatcherType() != DispatcherType.REQUEST || request.getAttribute(HttpAttributes.COUNTED) != null) {
+        || request.getDispatcherType() != DispatcherType.REQUEST || request.getAttribute(HttpAttributes.COUNTED) != null
+        || request.getAttribute(ProcessContext.ATTRIBUTE) != null) {
       chain.doFilter(req, res);
       return;
     }
@@ -192,9 +193,10 @@ public final class RateLimitFilter implements Filter {
     };
     // Without endpoint patterns and exclusions no path is looked at: not building it saves work per request.
     String path = g.usesPaths() ? pathOf(request) : "/";
-    // Marked before the exclusion checks too: the first registration's decision is final for the request.
-    request.setAttribute(HttpAttributes.COUNTED, Boolean.TRUE);
+    // The first registration's decision is final for the request: a pass is marked COUNTED, an admitted
+    // request carries its process (see HttpAttributes.COUNTED), and a rejected one goes no further.
     if (RequestGate.isPreflight(method, headers) || g.isExcluded(method, path, false)) {
+      request.setAttribute(HttpAttributes.COUNTED, Boolean.TRUE);
       chain.doFilter(req, res);
       return;
     }

