@@ -40,9 +40,10 @@ import org.eclipse.jetty.server.handler.DoSHandler;
  *       bucket of 1,000,000 requests per second per client address.
  * </ul>
  *
- * <p>Two diagnostic variants run only when named: {@code noop-filter} (a filter that only calls the chain)
- * and {@code fields-only} (a filter that only writes the kit's three response fields, with fixed values).
- * They split the kit's cost into the filter chain, the fields, and the rest.
+ * <p>Three diagnostic variants run only when named: {@code noop-filter} (a filter that only calls the
+ * chain) and {@code fields-only} (a filter that only writes the kit's three response fields, with fixed
+ * values) split the kit's cost into the filter chain, the fields, and the rest; {@code controltower-1s}
+ * is the kit with the one per-second limit of the Jetty variants and its other windows disabled.
  *
  * <p>Every limiter keys on the client address, so all the load falls on one key: the busy-key case. Each
  * round runs every variant once, starting with a different one each round, so that drift in the
@@ -131,6 +132,16 @@ public final class HttpLoad {
     rateLimit.setInitParameter("requests-per-day", Integer.toString(Integer.MAX_VALUE));
     kit.addFilter(rateLimit, "/*", EnumSet.of(DispatcherType.REQUEST));
 
+    // The same single limit as the Jetty variants: 1,000,000 per second, the other windows disabled (0).
+    ServletContextHandler kitOneWindow = new ServletContextHandler("/controltower-1s");
+    kitOneWindow.addServlet(new ServletHolder(new HelloServlet()), "/hello");
+    FilterHolder oneWindow = new FilterHolder(RateLimitFilter.class);
+    oneWindow.setInitParameter("burst-size", Integer.toString(PER_SECOND));
+    oneWindow.setInitParameter("requests-per-minute", "0");
+    oneWindow.setInitParameter("requests-per-hour", "0");
+    oneWindow.setInitParameter("requests-per-day", "0");
+    kitOneWindow.addFilter(oneWindow, "/*", EnumSet.of(DispatcherType.REQUEST));
+
     ServletContextHandler dos = new ServletContextHandler("/jetty-dos");
     dos.addServlet(new ServletHolder(new HelloServlet()), "/hello");
     FilterHolder dosFilter = new FilterHolder(DoSFilter.class);
@@ -159,7 +170,7 @@ public final class HttpLoad {
       c.doFilter(q, r);
     }), "/*", EnumSet.of(DispatcherType.REQUEST));
 
-    server.setHandler(new ContextHandlerCollection(plain, kit, dos, dosHandlerContext, noop, fields));
+    server.setHandler(new ContextHandlerCollection(plain, kit, kitOneWindow, dos, dosHandlerContext, noop, fields));
     server.start();
     return server;
   }
