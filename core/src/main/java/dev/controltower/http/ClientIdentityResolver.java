@@ -31,7 +31,8 @@ import java.util.function.Function;
  * are looked at, whatever the header's length. An entry that is not an IP literal ends the walk, and the
  * last trusted proxy seen is the client, as it is when every entry (up to the cap) is a trusted proxy.
  *
- * <p>Immutable and thread-safe.
+ * <p>Thread-safe. Its settings are immutable; it keeps a fixed-size table of the keys of recent direct
+ * peers (see {@code peers}), whose entries are replaced whole, never changed.
  */
 public final class ClientIdentityResolver {
   /** The shared key of requests that yield no identity. */

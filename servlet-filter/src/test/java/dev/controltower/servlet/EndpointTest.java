@@ -94,6 +94,18 @@ class EndpointTest {
   }
 
   @Test
+  void fieldsSetByAFilterInFront_areReplacedNotRepeated() throws Exception {
+    int port = start(Compliance.DEFAULT, Map.of());
+
+    RawHttp.Response r = RawHttp.get(port, "/api/x", "X-Test-Stale-Fields: yes");
+
+    assertThat(r.status()).isEqualTo(200);
+    for (String name : java.util.List.of("ratelimit", "ratelimit-policy", "x-process-id")) {
+      assertThat(r.headers().get(name)).as(name).hasSize(1).doesNotContain("stale");
+    }
+  }
+
+  @Test
   void noPatterns_everyPathIsDefault() throws Exception {
     int port = start(Compliance.DEFAULT, Map.of());
 

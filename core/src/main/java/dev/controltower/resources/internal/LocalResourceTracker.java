@@ -21,8 +21,10 @@ import org.slf4j.Logger;
 /**
  * The in-process {@link ResourceTracker}: one {@link Process} per pid in a concurrent map.
  *
- * <p>Every change to a pid runs inside {@link ConcurrentHashMap#compute}, so creation, recording and
- * release of one pid are serialized and no increment is lost; readers lock the {@link Process} itself.
+ * <p>Creation is one {@link ConcurrentHashMap#putIfAbsent}, release one {@link ConcurrentHashMap#remove},
+ * and every other change to a pid runs inside {@link ConcurrentHashMap#compute}: all are atomic per pid,
+ * so creation, recording and release of one pid are serialized and no increment is lost; readers lock
+ * the {@link Process} itself.
  * Warnings are decided inside the update and logged after it, outside any lock.
  */
 public final class LocalResourceTracker implements ResourceTracker {
