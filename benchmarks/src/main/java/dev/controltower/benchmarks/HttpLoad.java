@@ -87,7 +87,8 @@ public final class HttpLoad {
       VARIANTS = args[3].split(",");   // for profiling one variant; the table needs all three
     }
 
-    Server server = start();
+    proveLimiting();
+    Server server = start(PER_SECOND);
     int port = ((ServerConnector) server.getConnectors()[0]).getLocalPort();
     try {
       for (String v : VARIANTS) {
@@ -113,7 +114,34 @@ public final class HttpLoad {
     }
   }
 
-  static Server start() throws Exception {
+  /**
+   * Shows that every limiting variant really limits: the same server with a limit of 10 per second
+   * must turn away some of 50 back-to-back requests. A variant whose limiter were not engaged would
+   * otherwise look free in the table.
+   */
+  static void proveLimiting() throws Exception {
+    int perSecond = 10;
+    Server server = start(perSecond);
+    int port = ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+    try {
+      for (String v : List.of("controltower", "controltower-1s", "jetty-dos", "jetty-doshandler")) {
+        Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+        for (int i = 0; i < 5 * perSecond; i++) {
+          HttpURLConnection c = (HttpURLConnection) URI.create(url(port, v)).toURL().openConnection();
+          statuses.merge(c.getResponseCode(), 1, Integer::sum);
+          c.disconnect();
+        }
+        if (statuses.getOrDefault(200, 0) == 0 || statuses.getOrDefault(429, 0) == 0) {
+          throw new IllegalStateException(v + " does not limit: " + statuses);
+        }
+        System.out.printf(Locale.ROOT, "%s at %d per second limits: %s%n", v, perSecond, statuses);
+      }
+    } finally {
+      server.stop();
+    }
+  }
+
+  static Server start(int perSecond) throws Exception {
     Server server = new Server();
     ServerConnector connector = new ServerConnector(server);
     connector.setHost("127.0.0.1");
@@ -126,8 +154,8 @@ public final class HttpLoad {
     ServletContextHandler kit = new ServletContextHandler("/controltower");
     kit.addServlet(new ServletHolder(new HelloServlet()), "/hello");
     FilterHolder rateLimit = new FilterHolder(RateLimitFilter.class);
-    rateLimit.setInitParameter("burst-size", Integer.toString(PER_SECOND));
-    rateLimit.setInitParameter("requests-per-minute", Integer.toString(60 * PER_SECOND));
+    rateLimit.setInitParameter("burst-size", Integer.toString(perSecond));
+    rateLimit.setInitParameter("requests-per-minute", Long.toString(Math.min(Integer.MAX_VALUE, 60L * perSecond)));
     rateLimit.setInitParameter("requests-per-hour", Integer.toString(Integer.MAX_VALUE));
     rateLimit.setInitParameter("requests-per-day", Integer.toString(Integer.MAX_VALUE));
     kit.addFilter(rateLimit, "/*", EnumSet.of(DispatcherType.REQUEST));
@@ -136,7 +164,7 @@ public final class HttpLoad {
     ServletContextHandler kitOneWindow = new ServletContextHandler("/controltower-1s");
     kitOneWindow.addServlet(new ServletHolder(new HelloServlet()), "/hello");
     FilterHolder oneWindow = new FilterHolder(RateLimitFilter.class);
-    oneWindow.setInitParameter("burst-size", Integer.toString(PER_SECOND));
+    oneWindow.setInitParameter("burst-size", Integer.toString(perSecond));
     oneWindow.setInitParameter("requests-per-minute", "0");
     oneWindow.setInitParameter("requests-per-hour", "0");
     oneWindow.setInitParameter("requests-per-day", "0");
@@ -145,13 +173,13 @@ public final class HttpLoad {
     ServletContextHandler dos = new ServletContextHandler("/jetty-dos");
     dos.addServlet(new ServletHolder(new HelloServlet()), "/hello");
     FilterHolder dosFilter = new FilterHolder(DoSFilter.class);
-    dosFilter.setInitParameter("maxRequestsPerSec", Integer.toString(PER_SECOND));
+    dosFilter.setInitParameter("maxRequestsPerSec", Integer.toString(perSecond));
     dosFilter.setInitParameter("delayMs", "-1");
     dos.addFilter(dosFilter, "/*", EnumSet.of(DispatcherType.REQUEST));
 
     ServletContextHandler dosHandlerContext = new ServletContextHandler("/jetty-doshandler");
     dosHandlerContext.addServlet(new ServletHolder(new HelloServlet()), "/hello");
-    dosHandlerContext.insertHandler(new DoSHandler(new DoSHandler.LeakingBucketTrackerFactory(PER_SECOND)));
+    dosHandlerContext.insertHandler(new DoSHandler(new DoSHandler.LeakingBucketTrackerFactory(perSecond)));
 
     // Diagnostic variants, not in the default table: the cost of any filter in the chain, and the cost of
     // writing the kit's three response fields without computing them.
