@@ -45,6 +45,9 @@ import org.eclipse.jetty.server.handler.DoSHandler;
  * values) split the kit's cost into the filter chain, the fields, and the rest; {@code controltower-1s}
  * is the kit with the one per-second limit of the Jetty variants and its other windows disabled.
  *
+ * <p>Before the load, {@link #proveLimiting} shows on a second server, with a limit of 10 per second,
+ * that each limiting variant turns requests away.
+ *
  * <p>Every limiter keys on the client address, so all the load falls on one key: the busy-key case. Each
  * round runs every variant once, starting with a different one each round, so that drift in the
  * machine's load falls on every variant alike. A run with any non-2xx answer is reported, since the
