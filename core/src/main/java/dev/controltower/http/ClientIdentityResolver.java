@@ -101,20 +101,17 @@ public final class ClientIdentityResolver {
   }
 
   private String clientAddress(Function<String, List<String>> headers, String remoteAddr) {
-    // Text longer than any address literal is not hashed: parse refuses it unread.
-    if (remoteAddr == null || remoteAddr.length() > IpLiterals.MAX_LITERAL_LENGTH) {
-      return remoteAddr == null ? null : clientAddressUncached(headers, remoteAddr, -1);
+    if (remoteAddr == null) {
+      return null;
     }
-    int slot = remoteAddr.hashCode() & (PEER_SLOTS - 1);
-    PeerKey cached = peers[slot];
-    if (cached != null && cached.address().equals(remoteAddr)) {
-      return cached.key();
+    // Only text as short as an address literal is hashed and remembered; longer text goes to parse alone.
+    int slot = remoteAddr.length() <= IpLiterals.MAX_LITERAL_LENGTH ? remoteAddr.hashCode() & (PEER_SLOTS - 1) : -1;
+    if (slot >= 0) {
+      PeerKey cached = peers[slot];
+      if (cached != null && cached.address().equals(remoteAddr)) {
+        return cached.key();
+      }
     }
-    return clientAddressUncached(headers, remoteAddr, slot);
-  }
-
-  /** {@link #clientAddress} without the cache; {@code slot} is where to remember the key, or -1. */
-  private String clientAddressUncached(Function<String, List<String>> headers, String remoteAddr, int slot) {
     byte[] peer = IpLiterals.parse(remoteAddr);
     if (peer == null) {
       return null;

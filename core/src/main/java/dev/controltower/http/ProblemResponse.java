@@ -59,7 +59,7 @@ public record ProblemResponse(int status, List<HeaderField> headers, String body
       throw new IllegalArgumentException("decision must be a rejection but was " + decision);
     }
     RateLimitResult r = decision.result();
-    List<HeaderField> headers = new ArrayList<>(RateLimitHeaders.render(decision, legacy));
+    List<HeaderField> headers = new ArrayList<>(RateLimitHeaders.render(decision, legacy, null, null));
     headers.add(new HeaderField("Cache-Control", "no-store"));
     long retryAfter = Math.max(1, decision.resetSeconds());
     StringBuilder policies = new StringBuilder("[");

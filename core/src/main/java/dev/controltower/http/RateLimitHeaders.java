@@ -3,7 +3,6 @@ package dev.controltower.http;
 import dev.controltower.resources.LimitType;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimitDecision;
-import dev.controltower.resources.RateLimitResult;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -43,42 +42,42 @@ public final class RateLimitHeaders {
    * @return the fields, in a fixed order; empty when no window is enabled
    */
   public static List<HeaderField> render(RateLimitDecision decision, boolean legacy) {
-    return render(decision, legacy, null);
+    return new ArrayList<>(render(decision, legacy, null, null));
   }
 
   /**
-   * {@link #render(RateLimitDecision, boolean)} with the {@code RateLimit-Policy} field of the
-   * decision's config already made, when the caller keeps it (it changes only with the config).
+   * {@link #render(RateLimitDecision, boolean)}, unmodifiable, with the {@code RateLimit-Policy} field
+   * of the decision's config already made when the caller keeps it (it changes only with the config),
+   * and one more field after the others (an adapter's own, such as the pid).
    *
    * @param policy {@code policy(decision.config())}, or null to make it here
+   * @param trailing the field to put last, or null
    */
-  static List<HeaderField> render(RateLimitDecision decision, boolean legacy, HeaderField policy) {
-    List<HeaderField> out = new ArrayList<>(6);
+  static List<HeaderField> render(RateLimitDecision decision, boolean legacy, HeaderField policy,
+      HeaderField trailing) {
     LimitType window = decision.window();
     if (window == null) {
-      return out;
+      return trailing == null ? List.of() : List.of(trailing);
     }
-    RateLimitResult result = decision.result();
-    out.add(policy != null ? policy : new HeaderField(POLICY, policy(decision.config())));
-    long remaining = decision.allowed() ? result.remaining() : 0;
+    boolean allowed = decision.allowed();
+    long remaining = allowed ? decision.result().remaining() : 0;
     long reset = decision.resetSeconds();
-    out.add(rateLimitField(decision));
-    if (!decision.allowed()) {
-      out.add(new HeaderField(RETRY_AFTER, Long.toString(Math.max(1, reset))));
+    HeaderField[] out = new HeaderField[2 + (allowed ? 0 : 1) + (legacy ? 3 : 0) + (trailing == null ? 0 : 1)];
+    int n = 0;
+    out[n++] = policy != null ? policy : new HeaderField(POLICY, policy(decision.config()));
+    out[n++] = new HeaderField(RATE_LIMIT, "\"" + window.wireName() + "\";r=" + remaining + ";t=" + reset);
+    if (!allowed) {
+      out[n++] = new HeaderField(RETRY_AFTER, Long.toString(Math.max(1, reset)));
     }
     if (legacy) {
-      out.add(new HeaderField("X-RateLimit-Limit", Long.toString(decision.config().limitFor(window))));
-      out.add(new HeaderField("X-RateLimit-Remaining", Long.toString(remaining)));
-      out.add(new HeaderField("X-RateLimit-Reset", Long.toString(reset)));
+      out[n++] = new HeaderField("X-RateLimit-Limit", Long.toString(decision.config().limitFor(window)));
+      out[n++] = new HeaderField("X-RateLimit-Remaining", Long.toString(remaining));
+      out[n++] = new HeaderField("X-RateLimit-Reset", Long.toString(reset));
     }
-    return out;
-  }
-
-  /** The {@code RateLimit} field of a decision that names a window. */
-  static HeaderField rateLimitField(RateLimitDecision decision) {
-    long remaining = decision.allowed() ? decision.result().remaining() : 0;
-    return new HeaderField(RATE_LIMIT,
-        "\"" + decision.window().wireName() + "\";r=" + remaining + ";t=" + decision.resetSeconds());
+    if (trailing != null) {
+      out[n] = trailing;
+    }
+    return List.of(out);
   }
 
   /** The {@code RateLimit-Policy} value of a config; empty when no window is enabled. */

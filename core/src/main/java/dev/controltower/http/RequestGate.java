@@ -182,15 +182,9 @@ public final class RequestGate {
     }
     String pid = allocate(requestId, quota);
     ProcessContext process = new ProcessContext(tracker, pid, clientKey, endpoint, quota);
-    HeaderField pidField = new HeaderField(HttpAttributes.PROCESS_ID_HEADER, pid);
-    List<HeaderField> headers;
-    if (decision.window() != null && !settings.legacyHeaders()) {
-      // the common case, built immutable at once (Admission keeps such a list without copying it)
-      headers = List.of(policyField(decision.config()), RateLimitHeaders.rateLimitField(decision), pidField);
-    } else {
-      headers = RateLimitHeaders.render(decision, settings.legacyHeaders(), policyField(decision.config()));
-      headers.add(pidField);
-    }
+    // unmodifiable, so Admission keeps the list without copying it
+    List<HeaderField> headers = RateLimitHeaders.render(decision, settings.legacyHeaders(),
+        policyField(decision.config()), new HeaderField(HttpAttributes.PROCESS_ID_HEADER, pid));
     return new Admission(decision, headers, process, null);
   }
 
