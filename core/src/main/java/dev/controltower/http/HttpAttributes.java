@@ -1,5 +1,7 @@
 package dev.controltower.http;
 
+import java.util.function.Function;
+
 /**
  * Attribute names shared by the adapters, so that a servlet filter and a JAX-RS application in one
  * webapp find each other's state.
@@ -29,4 +31,14 @@ public final class HttpAttributes {
   public static final String PROCESS_ID_HEADER = "X-Process-Id";
 
   private HttpAttributes() {}
+
+  /**
+   * Whether an adapter has decided about the request already: {@link #COUNTED} or
+   * {@link #PROCESS_CONTEXT} is set.
+   *
+   * @param attribute a request attribute (servlet) or property (JAX-RS) by name
+   */
+  public static boolean isDecided(Function<String, ?> attribute) {
+    return attribute.apply(COUNTED) != null || attribute.apply(PROCESS_CONTEXT) != null;
+  }
 }

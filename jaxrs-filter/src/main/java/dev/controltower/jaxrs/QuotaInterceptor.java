@@ -311,7 +311,7 @@ public class QuotaInterceptor
 
   @Override
   public void filter(ContainerRequestContext request) {
-    if (request.getProperty(HttpAttributes.COUNTED) != null || request.getProperty(ProcessContext.ATTRIBUTE) != null) {
+    if (HttpAttributes.isDecided(request::getProperty)) {
       if (request.getProperty(ADMISSION) == null) {
         applyQuotaToForeignProcess(request); // a servlet filter in front counted it
       }
@@ -419,7 +419,7 @@ public class QuotaInterceptor
   @Override
   public void filter(ContainerRequestContext request, ContainerResponseContext response) {
     if (!(request.getProperty(ADMISSION) instanceof Admission admission)) {
-      if (request.getProperty(HttpAttributes.COUNTED) == null && request.getProperty(ProcessContext.ATTRIBUTE) == null) {
+      if (!HttpAttributes.isDecided(request::getProperty)) {
         countLate(request, response);
       }
       return; // else rejected (the 429 carries its own fields), or counted elsewhere

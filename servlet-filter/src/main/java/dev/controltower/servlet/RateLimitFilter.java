@@ -181,8 +181,7 @@ public final class RateLimitFilter implements Filter {
       throw new ServletException("RateLimitFilter used before init()");
     }
     if (!(req instanceof HttpServletRequest request) || !(res instanceof HttpServletResponse response)
-        || request.getDispatcherType() != DispatcherType.REQUEST || request.getAttribute(HttpAttributes.COUNTED) != null
-        || request.getAttribute(ProcessContext.ATTRIBUTE) != null) {
+        || request.getDispatcherType() != DispatcherType.REQUEST || HttpAttributes.isDecided(request::getAttribute)) {
       chain.doFilter(req, res);
       return;
     }
