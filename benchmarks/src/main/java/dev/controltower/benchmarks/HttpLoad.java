@@ -151,59 +151,60 @@ public final class HttpLoad {
     connector.setPort(0);
     server.addConnector(connector);
 
-    ServletContextHandler plain = new ServletContextHandler("/plain");
-    plain.addServlet(new ServletHolder(new HelloServlet()), "/hello");
+    ServletContextHandler plain = hello("plain");
 
-    ServletContextHandler kit = new ServletContextHandler("/controltower");
-    kit.addServlet(new ServletHolder(new HelloServlet()), "/hello");
-    FilterHolder rateLimit = new FilterHolder(RateLimitFilter.class);
-    rateLimit.setInitParameter("burst-size", Integer.toString(perSecond));
-    rateLimit.setInitParameter("requests-per-minute", Long.toString(Math.min(Integer.MAX_VALUE, 60L * perSecond)));
-    rateLimit.setInitParameter("requests-per-hour", Integer.toString(Integer.MAX_VALUE));
-    rateLimit.setInitParameter("requests-per-day", Integer.toString(Integer.MAX_VALUE));
-    kit.addFilter(rateLimit, "/*", EnumSet.of(DispatcherType.REQUEST));
+    ServletContextHandler kit = withFilter(hello("controltower"),
+        kitFilter(perSecond, Math.min(Integer.MAX_VALUE, 60L * perSecond), Integer.MAX_VALUE, Integer.MAX_VALUE));
+    // The same single limit as the Jetty variants, the other windows disabled (0).
+    ServletContextHandler kitOneWindow = withFilter(hello("controltower-1s"), kitFilter(perSecond, 0, 0, 0));
 
-    // The same single limit as the Jetty variants: 1,000,000 per second, the other windows disabled (0).
-    ServletContextHandler kitOneWindow = new ServletContextHandler("/controltower-1s");
-    kitOneWindow.addServlet(new ServletHolder(new HelloServlet()), "/hello");
-    FilterHolder oneWindow = new FilterHolder(RateLimitFilter.class);
-    oneWindow.setInitParameter("burst-size", Integer.toString(perSecond));
-    oneWindow.setInitParameter("requests-per-minute", "0");
-    oneWindow.setInitParameter("requests-per-hour", "0");
-    oneWindow.setInitParameter("requests-per-day", "0");
-    kitOneWindow.addFilter(oneWindow, "/*", EnumSet.of(DispatcherType.REQUEST));
-
-    ServletContextHandler dos = new ServletContextHandler("/jetty-dos");
-    dos.addServlet(new ServletHolder(new HelloServlet()), "/hello");
     FilterHolder dosFilter = new FilterHolder(DoSFilter.class);
     dosFilter.setInitParameter("maxRequestsPerSec", Integer.toString(perSecond));
     dosFilter.setInitParameter("delayMs", "-1");
-    dos.addFilter(dosFilter, "/*", EnumSet.of(DispatcherType.REQUEST));
+    ServletContextHandler dos = withFilter(hello("jetty-dos"), dosFilter);
 
-    ServletContextHandler dosHandlerContext = new ServletContextHandler("/jetty-doshandler");
-    dosHandlerContext.addServlet(new ServletHolder(new HelloServlet()), "/hello");
+    ServletContextHandler dosHandlerContext = hello("jetty-doshandler");
     dosHandlerContext.insertHandler(new DoSHandler(new DoSHandler.LeakingBucketTrackerFactory(perSecond)));
 
     // Diagnostic variants, not in the default table: the cost of any filter in the chain, and the cost of
     // writing the kit's three response fields without computing them.
-    ServletContextHandler noop = new ServletContextHandler("/noop-filter");
-    noop.addServlet(new ServletHolder(new HelloServlet()), "/hello");
-    noop.addFilter(new FilterHolder((jakarta.servlet.Filter) (q, r, c) -> c.doFilter(q, r)), "/*",
-        EnumSet.of(DispatcherType.REQUEST));
-    ServletContextHandler fields = new ServletContextHandler("/fields-only");
-    fields.addServlet(new ServletHolder(new HelloServlet()), "/hello");
-    fields.addFilter(new FilterHolder((jakarta.servlet.Filter) (q, r, c) -> {
+    ServletContextHandler noop = withFilter(hello("noop-filter"),
+        new FilterHolder((jakarta.servlet.Filter) (q, r, c) -> c.doFilter(q, r)));
+    ServletContextHandler fields = withFilter(hello("fields-only"), new FilterHolder((jakarta.servlet.Filter) (q, r, c) -> {
       HttpServletResponse response = (HttpServletResponse) r;
       response.setHeader("RateLimit-Policy", "\"minute\";q=60000000;w=60, \"hour\";q=2147483647;w=3600, "
           + "\"day\";q=2147483647;w=86400, \"burst\";q=1000000;w=1");
       response.setHeader("RateLimit", "\"burst\";r=999999;t=1");
       response.setHeader("X-Process-Id", "0b6e4c1e-3f0a-4d7e-9a55-6c1f2d3e4f50");
       c.doFilter(q, r);
-    }), "/*", EnumSet.of(DispatcherType.REQUEST));
+    }));
 
     server.setHandler(new ContextHandlerCollection(plain, kit, kitOneWindow, dos, dosHandlerContext, noop, fields));
     server.start();
     return server;
+  }
+
+  /** A context at {@code /variant} serving the hello servlet at {@code /hello}. */
+  private static ServletContextHandler hello(String variant) {
+    ServletContextHandler context = new ServletContextHandler("/" + variant);
+    context.addServlet(new ServletHolder(new HelloServlet()), "/hello");
+    return context;
+  }
+
+  /** {@code context} with {@code filter} over every path, on REQUEST dispatches. */
+  private static ServletContextHandler withFilter(ServletContextHandler context, FilterHolder filter) {
+    context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
+    return context;
+  }
+
+  /** A {@link RateLimitFilter} with these window limits (0 disables a window). */
+  private static FilterHolder kitFilter(int burst, long perMinute, long perHour, long perDay) {
+    FilterHolder filter = new FilterHolder(RateLimitFilter.class);
+    filter.setInitParameter("burst-size", Integer.toString(burst));
+    filter.setInitParameter("requests-per-minute", Long.toString(perMinute));
+    filter.setInitParameter("requests-per-hour", Long.toString(perHour));
+    filter.setInitParameter("requests-per-day", Long.toString(perDay));
+    return filter;
   }
 
   static String url(int port, String variant) {
