@@ -56,10 +56,7 @@ class PidLeakTest {
       }
       CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).exceptionally(t -> null).join();
 
-      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-      while (tracker.getSystemUsage().activeProcesses() != 0 && System.nanoTime() < deadline) {
-        Thread.sleep(10); // async completions run on container threads after the client has its answer
-      }
+      ActiveProcesses.awaitNone(tracker, Duration.ofSeconds(20));
     } finally {
       jetty.close();
     }

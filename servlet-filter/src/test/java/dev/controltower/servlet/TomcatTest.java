@@ -88,11 +88,7 @@ class TomcatTest {
   }
 
   private void awaitNoActiveProcess() throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (tracker.getSystemUsage().activeProcesses() != 0 && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
-    assertThat(tracker.getSystemUsage().activeProcesses()).isZero();
+    ActiveProcesses.awaitNone(tracker, Duration.ofSeconds(10));
   }
 
   @Test

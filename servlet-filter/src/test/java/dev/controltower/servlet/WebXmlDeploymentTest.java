@@ -85,12 +85,7 @@ class WebXmlDeploymentTest {
   }
 
   private void awaitNoActiveProcess() throws InterruptedException {
-    // Async completion runs on container threads after the client has its response: wait, bounded.
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (tracker.getSystemUsage().activeProcesses() != 0 && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
-    assertThat(tracker.getSystemUsage().activeProcesses()).isZero();
+    ActiveProcesses.awaitNone(tracker, Duration.ofSeconds(10));
   }
 
   @Test
