@@ -173,12 +173,11 @@ public final class RequestGate {
     Objects.requireNonNull(endpoint, "endpoint must not be null");
     RateLimitDecision decision = limiter.decide(clientKey, endpoint, true);
     if (!decision.allowed()) {
-      List<LimitType> violated = violated(clientKey, endpoint, decision);
       if (log.isDebugEnabled()) {
         log.debug("rejected {} on {}: {}", LogSafe.text(clientKey), LogSafe.text(endpoint), decision.result().reason());
       }
       return new Admission(decision, List.of(),
-          null, ProblemResponse.rateLimited(decision, violated, settings.legacyHeaders()));
+          null, ProblemResponse.rateLimited(decision, decision.violated(), settings.legacyHeaders()));
     }
     String pid = allocate(requestId, quota);
     ProcessContext process = new ProcessContext(tracker, pid, clientKey, endpoint, quota);
@@ -199,20 +198,6 @@ public final class RequestGate {
         return pid;
       }
     }
-  }
-
-  private List<LimitType> violated(String clientKey, String endpoint, RateLimitDecision decision) {
-    List<LimitType> out = new ArrayList<>(4);
-    for (Map.Entry<LimitType, WindowUsage> e : limiter.getUsage(clientKey, endpoint).entrySet()) {
-      WindowUsage u = e.getValue();
-      if (u.limit() > 0 && u.current() >= u.limit()) {
-        out.add(e.getKey());
-      }
-    }
-    if (!out.contains(decision.window())) {
-      out.add(decision.window()); // the usage moved on between the decision and the read
-    }
-    return out;
   }
 
   /**

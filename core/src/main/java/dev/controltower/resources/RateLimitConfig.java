@@ -1,5 +1,7 @@
 package dev.controltower.resources;
 
+import dev.controltower.resources.internal.Checks;
+
 /**
  * The rate limits that apply to one (user, endpoint) pair: how many requests each sliding window
  * admits.

@@ -1,5 +1,7 @@
 package dev.controltower.resources;
 
+import dev.controltower.resources.internal.Checks;
+
 /**
  * A {@link RateLimitResult} with what an HTTP answer needs besides: the config that was applied (for a
  * {@code RateLimit-Policy} field), the window that binds, and the seconds until it resets (for a
@@ -11,9 +13,13 @@ package dev.controltower.resources;
  *     least room left (the first in {@link LimitType} order on a tie); {@code null} when no window is
  *     enabled
  * @param resetSeconds whole seconds, rounded up, until {@code window}'s count next falls, or, when
- *     rejected, {@code ceil(retryAfterSeconds)}, which is at least 1; 0 when the window counts nothing
+ *     rejected, {@code ceil(retryAfterSeconds)}, which is at least 1; 0 when the window counts nothing,
+ *     or when the request can never be admitted (its cost exceeds a limit)
+ * @param violated when rejected, every window that refused the request, in check order; empty when
+ *     admitted
  */
-public record RateLimitDecision(RateLimitResult result, RateLimitConfig config, LimitType window, long resetSeconds) {
+public record RateLimitDecision(RateLimitResult result, RateLimitConfig config, LimitType window, long resetSeconds,
+    java.util.List<LimitType> violated) {
   /**
    * Validates the fields.
    *
@@ -24,6 +30,12 @@ public record RateLimitDecision(RateLimitResult result, RateLimitConfig config, 
     Checks.notNull("result", result);
     Checks.notNull("config", config);
     Checks.nonNegative("resetSeconds", resetSeconds);
+    Checks.notNull("violated", violated);
+  }
+
+  /** Whether the request can never be admitted: its cost exceeds a window's limit. */
+  public boolean neverAdmitted() {
+    return Double.isInfinite(result.retryAfterSeconds());
   }
 
   /** Whether the request is admitted. */

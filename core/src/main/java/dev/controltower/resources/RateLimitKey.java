@@ -1,5 +1,7 @@
 package dev.controltower.resources;
 
+import dev.controltower.resources.internal.Checks;
+
 /**
  * A (user, endpoint) pair, the unit the {@link RateLimiter} counts in; listed by
  * {@link RateLimiter#keys(int)} for admin views.

@@ -1,5 +1,7 @@
 package dev.controltower.resources;
 
+import dev.controltower.resources.internal.Checks;
+
 /**
  * The answer of {@link RateLimiter#checkRateLimit(String, String, boolean)}: whether the request is
  * admitted and, if not, which window refused it and for how long.

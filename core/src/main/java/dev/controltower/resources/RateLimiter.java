@@ -1,6 +1,9 @@
 package dev.controltower.resources;
 
-import dev.controltower.resources.internal.LocalRateLimiter;
+import dev.controltower.resources.internal.Checks;
+import dev.controltower.resources.internal.MemoryWindowStore;
+import dev.controltower.resources.internal.PolicyRateLimiter;
+import dev.controltower.spi.WindowStore;
 import java.time.InstantSource;
 import java.util.Map;
 
@@ -36,9 +39,15 @@ import java.util.Map;
  * a client's own exhausted window; a pair in active use below its limit is likewise kept for a moment
  * in a second, smaller reserve, so that such a flood rarely costs it its counts.
  *
- * <p><b>The surprising property.</b> A window of length W counts a request for between W and
- * W + W/bucketCount after it, never less: a limit holds over <em>any</em> interval of length W, and a
- * client may wait up to one bucket longer than W for its slot to come back.
+ * <p><b>Stores.</b> The counting lives in a {@link WindowStore} ({@link Builder#store}); without one,
+ * in memory, in this process. A shared store (Redis) gives several processes one set of limits, with
+ * the same answers, value for value.
+ *
+ * <p><b>The surprising property.</b> A window of length W cut into buckets (10 by default) counts a
+ * request until W after the latest admission of its bucket: exactly W for a request alone in its
+ * bucket, at most one bucket longer otherwise. A limit holds over <em>any</em> interval of length W,
+ * and a client that paces itself at the advertised rate (with a limit no larger than the bucket count)
+ * is never refused.
  */
 public interface RateLimiter {
 
@@ -114,11 +123,34 @@ public interface RateLimiter {
   RateLimitResult checkRateLimit(String userId, String endpoint, boolean record);
 
   /**
+   * Checks and, if every window has room for it, counts a request that weighs {@code cost} (tokens,
+   * say): admitted only if {@code count + cost <= limit} in every enabled window, and then {@code cost}
+   * is added to each, all or nothing. A cost above some window's limit can never be admitted: it is
+   * refused, naming that window, with {@code retryAfterSeconds} infinite.
+   *
+   * @param cost {@code >= 1}; {@code 1} is {@link #checkRateLimit(String, String)}
+   * @throws IllegalArgumentException if {@code cost < 1}
+   * @throws NullPointerException if {@code userId} or {@code endpoint} is null
+   */
+  RateLimitResult checkRateLimit(String userId, String endpoint, long cost);
+
+  /**
    * Like {@link #checkRateLimit(String, String, boolean)}, with the extra facts an HTTP answer needs.
    *
    * @throws NullPointerException if {@code userId} or {@code endpoint} is null
    */
-  RateLimitDecision decide(String userId, String endpoint, boolean record);
+  default RateLimitDecision decide(String userId, String endpoint, boolean record) {
+    return decide(userId, endpoint, 1, record);
+  }
+
+  /**
+   * Like {@link #checkRateLimit(String, String, long)} (or its dry run when {@code record} is false),
+   * with the extra facts an HTTP answer needs, all from the one step of the store.
+   *
+   * @throws IllegalArgumentException if {@code cost < 1}
+   * @throws NullPointerException if {@code userId} or {@code endpoint} is null
+   */
+  RateLimitDecision decide(String userId, String endpoint, long cost, boolean record);
 
   /** {@link #getUsage(String, String)} on the {@value #DEFAULT_ENDPOINT} endpoint. */
   default Map<LimitType, WindowUsage> getUsage(String userId) {
@@ -174,6 +206,7 @@ public interface RateLimiter {
     private InstantSource clock;
     private long maximumKeys = -1;
     private int bucketCount = -1;
+    private WindowStore store;
 
     private Builder() {}
 
@@ -201,6 +234,10 @@ public interface RateLimiter {
      * least valuable pairs are dropped.
      */
     public Builder maximumKeys(long maximumKeys) {
+      if (store != null) {
+        throw new IllegalStateException("maximumKeys is a setting of the in-memory store, but a store was set: "
+            + store);
+      }
       if (maximumKeys < 1) {
         throw new IllegalArgumentException("maximumKeys must be >= 1 but was " + maximumKeys);
       }
@@ -223,13 +260,31 @@ public interface RateLimiter {
       return this;
     }
 
+    /**
+     * Where the windows are counted; default a new in-memory store bounded by {@link #maximumKeys}.
+     * A store comes with its own bound, so the two settings exclude each other. The limiter does not
+     * close the store.
+     */
+    public Builder store(WindowStore store) {
+      Checks.notNull("store", store);
+      Checks.notYetSet("store", this.store, this.store != null);
+      if (maximumKeys != -1) {
+        throw new IllegalStateException("maximumKeys (" + maximumKeys + ") is a setting of the in-memory "
+            + "store; a given store has its own bound");
+      }
+      this.store = store;
+      return this;
+    }
+
     /** The limiter. */
     public RateLimiter build() {
-      return new LocalRateLimiter(
-          defaultConfig == null ? RateLimitConfig.defaults() : defaultConfig,
-          clock == null ? InstantSource.system() : clock,
-          maximumKeys == -1 ? 1_000_000L : maximumKeys,
-          bucketCount == -1 ? 10 : bucketCount);
+      InstantSource time = clock == null ? InstantSource.system() : clock;
+      int buckets = bucketCount == -1 ? 10 : bucketCount;
+      WindowStore windows = store != null
+          ? store
+          : new MemoryWindowStore(time, maximumKeys == -1 ? 1_000_000L : maximumKeys, buckets);
+      return new PolicyRateLimiter(windows, time,
+          defaultConfig == null ? RateLimitConfig.defaults() : defaultConfig, buckets);
     }
   }
 }

@@ -1,5 +1,7 @@
 package dev.controltower.resources;
 
+import dev.controltower.resources.internal.Checks;
+
 /**
  * What a process may still use before it is over its quota: each field is {@code max(0, max - used)}.
  *

@@ -1,5 +1,6 @@
 package dev.controltower.resources;
 
+import dev.controltower.resources.internal.Checks;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -106,7 +107,7 @@ public record ResourceQuota(int maxInputTokens, int maxOutputTokens, int maxCont
       int field = fieldIndex(e.getKey());
       Integer value = e.getValue();
       if (value == null || value < 0) {
-        throw new IllegalArgumentException("adjustment " + e.getKey() + " must be >= 0 but was " + value
+        throw new IllegalArgumentException(Checks.mustBe("adjustment " + e.getKey(), ">= 0", value)
             + "; valid names are " + FIELD_NAMES + " (or their camelCase forms)");
       }
       values[field] = value;

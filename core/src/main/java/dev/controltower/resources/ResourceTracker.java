@@ -1,5 +1,6 @@
 package dev.controltower.resources;
 
+import dev.controltower.resources.internal.Checks;
 import dev.controltower.resources.internal.LocalResourceTracker;
 import dev.controltower.resources.internal.MonotonicClock;
 import java.time.InstantSource;

@@ -1,5 +1,6 @@
 package dev.controltower.resources;
 
+import dev.controltower.resources.internal.Checks;
 import java.util.Optional;
 
 /**

@@ -1,5 +1,7 @@
 package dev.controltower.resources;
 
+import dev.controltower.resources.internal.Checks;
+
 /**
  * Totals over every process a {@link ResourceTracker} has tracked. Every counter but
  * {@code activeProcesses} is cumulative and never decreases.

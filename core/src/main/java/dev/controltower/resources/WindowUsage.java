@@ -1,5 +1,7 @@
 package dev.controltower.resources;
 
+import dev.controltower.resources.internal.Checks;
+
 /**
  * How full one sliding window of one (user, endpoint) pair is, as reported by
  * {@link RateLimiter#getUsage(String, String)}.

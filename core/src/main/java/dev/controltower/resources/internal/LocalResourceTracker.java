@@ -334,9 +334,7 @@ public final class LocalResourceTracker implements ResourceTracker {
   }
 
   private static void nonNegative(String name, long value) {
-    if (value < 0) {
-      throw new IllegalArgumentException(name + " must be >= 0 but was " + value);
-    }
+    Checks.nonNegative(name, value);
   }
 
   private static int addInt(String name, int total, int delta) {

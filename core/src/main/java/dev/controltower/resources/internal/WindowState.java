@@ -1,92 +1,71 @@
 package dev.controltower.resources.internal;
 
 import dev.controltower.resources.LimitType;
-import dev.controltower.resources.RateLimitConfig;
-import dev.controltower.resources.RateLimitResult;
-import dev.controltower.resources.RateLimiter;
+import dev.controltower.spi.Outcome;
+import dev.controltower.spi.WindowMath;
+import dev.controltower.spi.WindowPlan;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /*
- * The sliding window, as counted here.
+ * How the in-memory store keeps the sliding windows of WindowMath (which explains the rule: per bucket
+ * a count and the time of its latest admission, live while now < last + W).
  *
- * Each window of length W is cut into B buckets of W/B milliseconds (B = bucketCount, 10 by default,
- * so 6 s for the minute, 360 s for the hour, 8,640 s for the day and 100 ms for the burst window). A
- * request at epoch millisecond t falls in bucket floor(t / (W/B)). The count at time `now`, whose
- * bucket is `cur`, is the sum of the buckets cur - B .. cur: the current, partly elapsed bucket plus B
- * whole ones. So a request is counted from its arrival until the end of bucket index(t) + B, that is
- * for between W and W + W/B. Never less than W: in any interval of length W, at most `limit` requests
- * are admitted, which is the property a client and a test can rely on.
- *
- * When the count has reached the limit, a slot frees when enough of the oldest buckets have left the
- * window: walking the live buckets oldest first and adding their counts, the first bucket b at which the
- * sum reaches count - limit + 1 is the one whose departure makes room, which happens at
- * (b + B + 1) * (W/B).
- *
- * Worked example, minute window, limit 5, B = 10: five requests at t = 100 s fall in bucket
- * floor(100,000 / 6,000) = 16. At t = 100 s the count is 5 >= 5, so a sixth is refused; bucket 16
- * reaches the one needed (5 - 5 + 1 = 1) at once, so the slot frees at (16 + 11) * 6 s = 162 s, and
- * the answer is 162 - 100 = 62.0 s. The same five requests against an hour limit give
- * (0 + 11) * 360 s - 100 s = 3,860 s; against a day limit (0 + 11) * 8,640 s - 100 s = 94,940 s.
- *
- * Time: one timestamp, the latest time the pair was touched, serves every window: a window's newest
- * live bucket is that time's bucket. If the clock moves back, the pair keeps counting at its latest
+ * Time. One timestamp, `latest`, the latest time the pair was touched, places every window: a window's
+ * current bucket is latest's bucket, and its B + 1 slots form a ring ending there (WindowMath: only
+ * buckets cur - B .. cur can be live). If the clock moves back, the pair keeps counting at its latest
  * time, so buckets "from the future" stay counted and nothing is forgotten; waits are still measured
- * from the real now. For the same reason the store keeps an idle pair until max(now, latest) plus its
- * retention ({@link #retainFrom}), not merely until the clock's now plus it: after a step back the
- * counts last until latest's buckets leave the windows, however the pair is used meanwhile. Only
- * enabled windows count a request, so a disabled window reports 0 and no count can pass its window's
- * limit (no int overflow, whatever the traffic). The burst ring exists only once a burst limit has
- * applied to the pair.
+ * from the real now. Admissions at such a time are recorded at `latest`, which only makes them count
+ * longer. The store keeps an idle pair until max(now, latest) plus its plan's retention
+ * ({@link #retainFrom}).
  *
- * Cost. A check is O(1) and divides nothing while time stays in the same bucket: the bucket lengths nest
- * (burst 1/60 of minute, minute 1/60 of hour, hour 1/24 of day, for every allowed B), so every bucket
- * boundary of every window is a boundary of the finest counted window, and one comparison with the end
- * of that finest bucket (`nextBoundary`) tells whether any window has to move. Only then are bucket
- * indexes computed and the buckets that left the windows swept out. The slot each window writes to is
- * kept, packed in one int.
+ * Cost. A check is O(1) and divides nothing while no count can change: a count changes only when time
+ * crosses a bucket boundary or when the oldest bucket of a window dies (its last + W). The bucket
+ * lengths nest (burst 1/60 of minute, minute 1/60 of hour, hour 1/24 of day, for every allowed B), so
+ * every boundary of every window is a boundary of the finest counted window, and one comparison with
+ * `nextChange` (the earlier of the end of latest's finest bucket and the oldest buckets' deaths) tells
+ * whether anything has to move. Only then are bucket indexes computed and slots swept.
  *
- * Admission without the lock. Between two bucket boundaries every admitted request adds one to every
- * enabled window, so how many more requests the pair admits before some window is full is known in advance:
+ * Admission without the lock. Until `nextChange` every admission adds its cost to every enabled window
+ * and nothing leaves, so how much more the pair admits before some window is full is known in advance:
  * room = min over enabled windows of (limit - count). After each locked check that admits, the pair
- * opens an "epoch" holding that room, the binding window (the argmin, first in check order on a tie) and
- * its count, for the config it was computed with. Until the finest bucket ends, a check with the same
- * config claims one request of the epoch with a single compare-and-set on `fast` (open flag, binding
- * window, a sequence number, and k, the requests claimed), and its result follows from the epoch: the
- * binding window counts base + k, and `remaining` is room - k. Claims are therefore exactly the
- * requests the locked path would have admitted, in the same order. Any locked operation first closes
- * the epoch (a compare-and-set that clears the open flag, so that no claim lands after it) and folds
- * its k requests into the counts; they all belong to the current bucket. The sequence number changes
- * with every epoch, so a claim computed from an older epoch's fields cannot succeed.
+ * opens an "epoch" holding that room and the tightest window (the argmin, first in plan order on a tie),
+ * for the plan it was computed with. Until `nextChange`, a check with the same plan claims its cost of
+ * the epoch with a single compare-and-set on `fast` (open flag, tightest window, a sequence number, and
+ * k, the cost claimed so far); the tightest window then counts base + k, and `remaining` is room - k.
+ * Claims are exactly the admissions the locked path would have made. Any locked operation first closes
+ * the epoch (a compare-and-set that clears the open flag, so that no claim lands after it) and folds k
+ * into the current buckets. The sequence number changes with every epoch, so a claim computed from an
+ * older epoch's fields cannot succeed.
  *
- * Claims do not move `latest` (only locked operations write it), where the locked path would have moved
- * it to the claim's time. Both lie in the same finest bucket, hence in the same bucket of every window,
- * so the counts and the times they leave are the same. A difference can show only if the clock then
- * steps back to between `latest` and that claim's time: the pair then stands at max(now, latest), not
- * at the claim's time. That is never before the new request's own time, so a request is still counted
- * for at least W (safe), but the bucket it is counted in, and so a wait, can differ slightly from the
- * locked path's: a burst window newly enabled by a config change may count it in an earlier burst
- * bucket, and the idle expiry ({@link #retainFrom}) is measured from the earlier `latest` (which still
- * covers every count: they leave with `latest`'s bucket).
+ * A claim must also move its bucket's `last`. It raises `lastAdmit` (a compare-and-set maximum) BEFORE
+ * its claim on `fast`, and the fold writes lastAdmit into the current buckets; so no admitted claim's
+ * time can be missed by the fold. A claim that then loses its race leaves lastAdmit a little later than
+ * the real latest admission: its bucket counts a few ms longer, which is safe (never more admitted),
+ * and happens only under contention, within one finest bucket. Claims do not move `latest`; the fold
+ * raises it to lastAdmit (both lie in latest's finest bucket).
  *
  * Memory, per pair (this object is both the cache key and its value):
  *   - the pair's name, user and endpoint packed in one byte[] (one byte per char when every char is
  *     Latin-1, else two), instead of two String objects;
- *   - one running total per window, in fields;
- *   - the per-bucket counts of minute, hour and day in one array of 3 * (B + 1) slots, and only once
- *     they are needed: while every request of the pair still sits in the current bucket of each window
- *     (a pair seen in one bucket only, the common case for most of a large key population), the totals
- *     say everything and no array exists. It is created at the first bucket boundary crossed with
- *     something counted, as a char[] (16-bit counts), widened to an int[] if a bucket ever holds 65,535
- *     requests, and dropped again when every window has emptied.
+ *   - one running total per window, in fields, and lastAdmit;
+ *   - the per-bucket counts of minute, hour and day in one array of 3 * (B + 1) slots, and their lasts
+ *     (ms from the bucket's start) in another, and only once they are needed: while every admission of
+ *     the pair sits in the current bucket of each window (a pair seen in one bucket only, the common
+ *     case for most of a large key population), the totals and lastAdmit say everything and no array
+ *     exists. They are created at the first bucket boundary crossed with something counted, the counts
+ *     as a char[] (16-bit), widened to an int[] if a bucket ever holds 65,535, and dropped again when
+ *     every window has emptied.
+ *   Counts are ints: a request window's limit is an int, and nothing is admitted beyond it.
  */
 
 /**
  * The windows of one (user, endpoint) pair, and the pair's identity in the store: an instance is its
  * own cache key (see {@link WindowKey} for the transient lookup form). Not thread-safe by itself: every
- * method that reads or writes counts must be called while holding this object's monitor.
+ * method that reads or writes counts must be called while holding this object's monitor, except
+ * {@link #tryClaim}.
  */
 final class WindowState {
   private static final int MINUTE = 0;
@@ -95,22 +74,27 @@ final class WindowState {
   private static final int SLOT_BITS = 10;
   private static final int SLOT_MASK = (1 << SLOT_BITS) - 1;
   private static final char NARROW_MAX = Character.MAX_VALUE;
+  /** {@link #epochResetOffset} when the tightest window counts only in its current bucket. */
+  private static final int RESET_MOVES = Integer.MIN_VALUE;
 
-  // The bits of `fast`: retired, open, binding window ordinal (2 bits), sequence (28 bits), k (32 bits).
+  // The bits of `fast`: retired, open, tightest window's plan index (2 bits), sequence (28), k (32).
   private static final long RETIRED = 1L << 63;
   private static final long OPEN = 1L << 62;
   private static final int WINDOW_SHIFT = 60;
   private static final int SEQUENCE_SHIFT = 32;
   private static final long SEQUENCE_MASK = ((1L << 28) - 1) << SEQUENCE_SHIFT;
   private static final long CLAIMED_MASK = 0xFFFF_FFFFL;
-  private static final LimitType[] TYPES = LimitType.values();
+  private static final LimitType[] TYPES = {LimitType.BURST, LimitType.MINUTE, LimitType.HOUR, LimitType.DAY};
   private static final VarHandle FAST;
   private static final VarHandle LATEST;
+  private static final VarHandle LAST_ADMIT;
 
   static {
     try {
-      FAST = MethodHandles.lookup().findVarHandle(WindowState.class, "fast", long.class);
-      LATEST = MethodHandles.lookup().findVarHandle(WindowState.class, "latest", long.class);
+      MethodHandles.Lookup lookup = MethodHandles.lookup();
+      FAST = lookup.findVarHandle(WindowState.class, "fast", long.class);
+      LATEST = lookup.findVarHandle(WindowState.class, "latest", long.class);
+      LAST_ADMIT = lookup.findVarHandle(WindowState.class, "lastAdmit", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -127,8 +111,10 @@ final class WindowState {
    * store's expiry without the monitor.
    */
   private long latest = Long.MIN_VALUE;
-  /** The end of {@code latest}'s bucket in the finest counted window: before it, nothing moves. */
-  private long nextBoundary = Long.MIN_VALUE;
+  /** The latest admission, epoch ms; raised by claims without the monitor (see the essay). */
+  private long lastAdmit = Long.MIN_VALUE;
+  /** Before it, no count changes: see the essay. */
+  private long nextChange = Long.MIN_VALUE;
   private int minuteTotal;
   private int hourTotal;
   private int dayTotal;
@@ -136,20 +122,26 @@ final class WindowState {
   private int currentSlots;
   /** null (all counts in the current buckets), char[] or int[]; window w's slots at w * (B + 1). */
   private Object counts;
-  /** [total, current slot, slot 0 .. slot B] of the burst window, or null until a burst limit applies. */
+  /** null with {@code counts}, else each slot's latest admission, in ms from the start of its bucket. */
+  private int[] lasts;
+  /**
+   * [total, current slot, counts of slots 0 .. B, lasts of slots 0 .. B] of the burst window, or null
+   * until a burst limit applies.
+   */
   private int[] burst;
   /** The lock-free admission word; see the essay. Written under the monitor, except by claims. */
   private volatile long fast;
-  /** The config the open epoch was computed for; valid while {@code fast} is open. */
-  private RateLimitConfig epochConfig;
-  /** Requests the open epoch admits in all. */
+  /** The plan of the latest locked admission: the open epoch's, and the one eviction judges by. */
+  private WindowPlan plan;
+  /** The cost the open epoch admits in all. */
   private int epochRoom;
   /**
-   * When the binding window's count next falls, as an offset from {@code nextBoundary}: fixed for the
-   * epoch, since its oldest counted bucket cannot change before the finest bucket ends.
+   * When the tightest window's count next falls, as an offset from {@code nextChange} (fixed for the
+   * epoch: its oldest bucket cannot change before then), or {@link #RESET_MOVES} when it counts only in
+   * its current bucket, whose last moves with every claim.
    */
   private int epochResetOffset;
-  /** How long the pair must outlive its last use, in ms (longest enabled window plus one bucket). */
+  /** How long the pair must outlive its last use, in ms (its plan's retention). */
   volatile int retainMillis;
 
   WindowState(String user, String endpoint, int hash, int retainMillis) {
@@ -182,7 +174,7 @@ final class WindowState {
     return true;
   }
 
-  /** The shape shared by every pair of a limiter: bucket count and bucket sizes. */
+  /** The shape shared by every pair of a store: bucket count and bucket sizes. */
   static final class Geometry {
     final int buckets;
     final int stride;
@@ -209,6 +201,7 @@ final class WindowState {
         case MINUTE -> minuteMillis;
         case HOUR -> hourMillis;
         case DAY -> dayMillis;
+        default -> throw new IllegalArgumentException("the in-memory request store has no " + type + " window");
       };
     }
   }
@@ -307,52 +300,48 @@ final class WindowState {
   // ---- lock-free admission ----
 
   /**
-   * Admits and counts one request without the lock if an epoch for {@code config} is open at
-   * {@code now}. May be called without holding the monitor.
+   * Admits {@code cost} without the lock if an epoch for {@code plan} is open at {@code now} and has
+   * room for it. May be called without holding the monitor.
    *
-   * @return the result, exactly as the locked path would give it, or null to take the locked path
+   * @return the outcome, exactly as the locked path would give it, or null to take the locked path
    */
-  RateLimitResult tryClaim(RateLimitConfig config, long now, Binding binding) {
+  Outcome tryClaim(WindowPlan plan, long cost, long now) {
     while (true) {
       long f = fast;
-      long end = nextBoundary;
-      if ((f & (RETIRED | OPEN)) != OPEN || epochConfig != config || now >= end) {
+      long end = nextChange;
+      if ((f & (RETIRED | OPEN)) != OPEN || this.plan != plan || now >= end) {
         return null;
       }
       int room = epochRoom;
       int resetOffset = epochResetOffset;
       long claimed = f & CLAIMED_MASK;
-      if (claimed >= room) {
+      if (cost > room - claimed) {
         return null;
       }
-      if (FAST.compareAndSet(this, f, f + 1)) {
-        LimitType window = TYPES[(int) (f >>> WINDOW_SHIFT) & 3];
-        long limit = config.limitFor(window);
-        long remaining = room - claimed - 1;
-        if (binding != null) {
-          binding.window = window;
-          binding.resetSeconds = ceilSeconds(Math.max(0, end + resetOffset - now));
-        }
-        // The binding window held limit - room when the epoch opened: now limit - remaining.
-        return RateLimitResult.allowed(limit - remaining, limit, remaining);
+      raiseLastAdmit(now);
+      if (FAST.compareAndSet(this, f, f + cost)) {
+        int tightest = (int) (f >>> WINDOW_SHIFT) & 3;
+        long limit = plan.limit(tightest);
+        long remaining = room - claimed - cost;
+        long resetAt = resetOffset == RESET_MOVES
+            ? Math.max(now, (long) LAST_ADMIT.getOpaque(this)) + plan.windowMillis(tightest)
+            : end + resetOffset;
+        // The tightest window held limit - room when the epoch opened: now limit - remaining.
+        return Outcome.admitted(tightest, limit - remaining, remaining, Math.max(0, resetAt - now));
       }
     }
   }
 
-  /** What {@link RateLimiter#decide} adds to a result, filled in by whoever decides. */
-  static final class Binding {
-    RateLimitConfig config;
-    LimitType window;
-    long resetSeconds;
-  }
-
-  static long ceilSeconds(long millis) {
-    return (millis + 999) / 1000;
+  private void raiseLastAdmit(long t) {
+    long last = (long) LAST_ADMIT.getOpaque(this);
+    while (t > last && !LAST_ADMIT.compareAndSet(this, last, t)) {
+      last = (long) LAST_ADMIT.getOpaque(this);
+    }
   }
 
   /**
-   * Closes the open epoch, if any, and counts the requests it admitted. Must hold the monitor; every
-   * locked operation calls it before reading or changing counts.
+   * Closes the open epoch, if any, and counts what it admitted. Must hold the monitor; every locked
+   * operation calls it before reading or changing counts.
    */
   void settle(Geometry g) {
     long f;
@@ -364,42 +353,55 @@ final class WindowState {
     } while (!FAST.compareAndSet(this, f, f & ~(OPEN | CLAIMED_MASK)));
     int claimed = (int) (f & CLAIMED_MASK);
     if (claimed > 0) {
-      record(claimed, epochConfig, g);
+      // Every claim was before nextChange, so in latest's finest bucket: count them there, at the
+      // latest claim's time.
+      long t = (long) LAST_ADMIT.getOpaque(this);
+      if (t > latest) {
+        LATEST.setOpaque(this, t);
+      }
+      record(claimed, plan, g);
     }
   }
 
   /**
-   * Opens an epoch for {@code config} at the pair's current time, after a locked check that recorded.
-   * Must hold the monitor, after {@link #settle()} and {@link #advance}. Opens nothing when some
-   * enabled window is full or none is enabled, or the binding window counts nothing (its reset time
-   * would then move with the first claim).
+   * Opens an epoch for {@code plan} at the pair's current time, after a locked check that recorded
+   * with it. Must hold the monitor. Opens nothing when some window is full, or when the plan has a
+   * burst window whose ring does not exist yet.
    *
    * @return whether an epoch is open
    */
-  boolean openEpoch(RateLimitConfig config, Geometry g) {
+  boolean openEpoch(WindowPlan plan, Geometry g) {
     long room = Long.MAX_VALUE;
-    int binding = -1;
-    for (LimitType type : TYPES) {
-      int limit = config.limitFor(type);
-      if (limit > 0) {
-        int count = count(type);
-        if (limit - (long) count < room) {
-          room = limit - (long) count;
-          binding = type.ordinal();
-        }
+    int tightest = -1;
+    for (int i = 0; i < plan.size(); i++) {
+      long left = plan.limit(i) - count(plan.type(i));
+      if (left < room) {
+        room = left;
+        tightest = i;
       }
     }
-    if (binding < 0 || room <= 0 || (config.burstSize() > 0 && burst == null) || count(TYPES[binding]) == 0) {
+    if (tightest < 0 || room <= 0 || (burst == null && plan.limitOf(LimitType.BURST) > 0)) {
       return false;
     }
-    long resetAt = latest + millisUntilDrop(TYPES[binding], 1, latest, g);
-    epochConfig = config;
-    epochRoom = (int) room;
-    epochResetOffset = (int) (resetAt - nextBoundary);
+    LimitType type = plan.type(tightest);
+    long resetAt = oldestExpiry(type, g);
+    this.plan = plan;
+    epochRoom = (int) Math.min(Integer.MAX_VALUE, room);
+    epochResetOffset = resetAt == Long.MAX_VALUE ? RESET_MOVES : (int) (resetAt - nextChange);
     long f = fast;
     long sequence = ((f & SEQUENCE_MASK) + (1L << SEQUENCE_SHIFT)) & SEQUENCE_MASK;
-    fast = OPEN | ((long) binding << WINDOW_SHIFT) | sequence;
+    fast = OPEN | ((long) tightest << WINDOW_SHIFT) | sequence;
     return true;
+  }
+
+  /** Remembers the plan of a locked admission that opened no epoch (for eviction's judgement). */
+  void usePlan(WindowPlan plan) {
+    this.plan = plan;
+  }
+
+  /** The plan of the latest locked admission, or null before the first. */
+  WindowPlan plan() {
+    return plan;
   }
 
   /** Marks the pair removed from the store: no claim succeeds, and a holder must look it up again. */
@@ -427,9 +429,9 @@ final class WindowState {
 
   /**
    * How long from {@code now} the pair must be kept, in ms: its counts all sit in buckets no later
-   * than {@code latest}'s, so they are gone by {@code latest + retainMillis}; and a request counted
-   * at {@code now} is gone by {@code now + retainMillis}. After the clock stepped back, the first is
-   * the later one.
+   * than {@code latest}'s finest bucket, so they are gone by {@code latest + retainMillis}; and a
+   * request counted at {@code now} is gone by {@code now + retainMillis}. After the clock stepped back,
+   * the first is the later one.
    */
   long retainFrom(long now) {
     long l = latestTime();
@@ -440,7 +442,8 @@ final class WindowState {
   // ---- counting ----
 
   /**
-   * Moves the windows forward to {@code now}, dropping buckets that left them.
+   * Moves the windows forward to {@code now}: sweeps out buckets that left them and drops oldest
+   * buckets that died.
    *
    * @return the time the pair now stands at: {@code max(now, latest)}
    */
@@ -450,7 +453,7 @@ final class WindowState {
       return previous;
     }
     LATEST.setOpaque(this, now);
-    if (now < nextBoundary) {
+    if (now < nextChange) {
       return now;
     }
     if (previous == Long.MIN_VALUE) {
@@ -459,23 +462,76 @@ final class WindowState {
       if (burst != null) {
         burst[1] = slotAt(now, g.burstMillis, g);
       }
-      nextBoundary = boundaryAfter(now, g);
+      nextChange = boundaryAfter(now, g);
       return now;
     }
-    if (counts == null && (minuteTotal | hourTotal | dayTotal) != 0) {
-      materialize(g);
+    if (counts == null && (minuteTotal | hourTotal | dayTotal) != 0
+        && Math.floorDiv(previous, g.minuteMillis) != Math.floorDiv(now, g.minuteMillis)) {
+      materialize(previous, g);
     }
-    minuteTotal = sweep(MINUTE, minuteTotal, previous, now, g.minuteMillis, g);
-    hourTotal = sweep(HOUR, hourTotal, previous, now, g.hourMillis, g);
-    dayTotal = sweep(DAY, dayTotal, previous, now, g.dayMillis, g);
-    if (counts != null && (minuteTotal | hourTotal | dayTotal) == 0) {
-      counts = null; // quiet again: the totals (all 0) say everything
+    if (counts != null) {
+      minuteTotal = sweep(MINUTE, minuteTotal, previous, now, g.minuteMillis, g);
+      hourTotal = sweep(HOUR, hourTotal, previous, now, g.hourMillis, g);
+      dayTotal = sweep(DAY, dayTotal, previous, now, g.dayMillis, g);
+      minuteTotal -= dropDeadOldest(MINUTE, now, g.minuteMillis, LimitType.MINUTE.windowMillis(), g);
+      hourTotal -= dropDeadOldest(HOUR, now, g.hourMillis, LimitType.HOUR.windowMillis(), g);
+      dayTotal -= dropDeadOldest(DAY, now, g.dayMillis, LimitType.DAY.windowMillis(), g);
+      if ((minuteTotal | hourTotal | dayTotal) == 0) {
+        counts = null; // quiet again: the totals (all 0) say everything
+        lasts = null;
+      }
+    } else {
+      currentSlots = packSlots(slotAt(now, g.minuteMillis, g), slotAt(now, g.hourMillis, g),
+          slotAt(now, g.dayMillis, g));
     }
     if (burst != null) {
       sweepBurst(previous, now, g);
     }
-    nextBoundary = boundaryAfter(now, g);
+    nextChange = changeAfter(now, g);
     return now;
+  }
+
+  /** The earlier of the end of {@code t}'s finest bucket and the death of an oldest bucket. */
+  private long changeAfter(long t, Geometry g) {
+    long change = boundaryAfter(t, g);
+    if (counts != null) {
+      change = Math.min(change, oldestDeath(MINUTE, g.minuteMillis, LimitType.MINUTE.windowMillis(), g));
+      change = Math.min(change, oldestDeath(HOUR, g.hourMillis, LimitType.HOUR.windowMillis(), g));
+      change = Math.min(change, oldestDeath(DAY, g.dayMillis, LimitType.DAY.windowMillis(), g));
+    }
+    if (burst != null) {
+      int[] ring = burst;
+      int oldest = next(ring[1], g.stride);
+      if (ring[2 + oldest] != 0) {
+        long index = Math.floorDiv(latest, g.burstMillis) - g.buckets;
+        change = Math.min(change, index * g.burstMillis + ring[2 + g.stride + oldest] + LimitType.BURST.windowMillis());
+      }
+    }
+    return change;
+  }
+
+  /** When window's oldest bucket (cur - B) dies, or Long.MAX_VALUE when it counts nothing. */
+  private long oldestDeath(int window, long size, long windowMillis, Geometry g) {
+    int oldest = next(currentSlot(window), g.stride);
+    int i = window * g.stride + oldest;
+    if (slotValue(i) == 0) {
+      return Long.MAX_VALUE;
+    }
+    long index = Math.floorDiv(latest, size) - g.buckets;
+    return index * size + lasts[i] + windowMillis;
+  }
+
+  /** Empties window's oldest bucket if it died by {@code now}; returns what it held. */
+  private int dropDeadOldest(int window, long now, long size, long windowMillis, Geometry g) {
+    long death = oldestDeath(window, size, windowMillis, g);
+    if (now < death) {
+      return 0;
+    }
+    return takeSlot(window * g.stride + next(currentSlot(window), g.stride));
+  }
+
+  private static int next(int slot, int stride) {
+    return slot + 1 == stride ? 0 : slot + 1;
   }
 
   private long boundaryAfter(long t, Geometry g) {
@@ -500,23 +556,44 @@ final class WindowState {
     currentSlots = (currentSlots & ~(SLOT_MASK << shift)) | (slot << shift);
   }
 
-  /** Turns "everything is in the current buckets" into explicit slots. */
-  private void materialize(Geometry g) {
+  /**
+   * Turns "everything is in the current buckets, the latest at lastAdmit" into explicit slots; the
+   * current buckets are those of {@code ref}.
+   */
+  private void materialize(long ref, Geometry g) {
     int max = Math.max(minuteTotal, Math.max(hourTotal, dayTotal));
     int stride = g.stride;
+    int m = currentSlot(MINUTE);
+    int h = stride + currentSlot(HOUR);
+    int d = 2 * stride + currentSlot(DAY);
     if (max > NARROW_MAX) {
       int[] wide = new int[3 * stride];
-      wide[currentSlot(MINUTE)] = minuteTotal;
-      wide[stride + currentSlot(HOUR)] = hourTotal;
-      wide[2 * stride + currentSlot(DAY)] = dayTotal;
+      wide[m] = minuteTotal;
+      wide[h] = hourTotal;
+      wide[d] = dayTotal;
       counts = wide;
     } else {
       char[] narrow = new char[3 * stride];
-      narrow[currentSlot(MINUTE)] = (char) minuteTotal;
-      narrow[stride + currentSlot(HOUR)] = (char) hourTotal;
-      narrow[2 * stride + currentSlot(DAY)] = (char) dayTotal;
+      narrow[m] = (char) minuteTotal;
+      narrow[h] = (char) hourTotal;
+      narrow[d] = (char) dayTotal;
       counts = narrow;
     }
+    int[] l = new int[3 * stride];
+    long t = lastAdmit;
+    l[m] = offsetIn(t, g.minuteMillis, ref);
+    l[h] = offsetIn(t, g.hourMillis, ref);
+    l[d] = offsetIn(t, g.dayMillis, ref);
+    lasts = l;
+  }
+
+  /**
+   * The ms of {@code t} from the start of {@code ref}'s bucket, where t should lie; clamped into it (an
+   * earlier t, from a claim on a lagging clock, becomes the bucket's start: it counts a little longer).
+   */
+  private static int offsetIn(long t, long size, long ref) {
+    long start = Math.floorDiv(ref, size) * size;
+    return (int) Math.max(0, Math.min(size - 1, t - start));
   }
 
   private int sweep(int window, int total, long from, long to, long size, Geometry g) {
@@ -534,7 +611,7 @@ final class WindowState {
       } else {
         int slot = currentSlot(window);
         for (long i = oldIndex + 1; i <= newIndex; i++) {
-          slot = slot + 1 == stride ? 0 : slot + 1;
+          slot = next(slot, stride);
           total -= takeSlot(base + slot);
         }
       }
@@ -572,219 +649,265 @@ final class WindowState {
     long size = g.burstMillis;
     long oldIndex = Math.floorDiv(from, size);
     long newIndex = Math.floorDiv(to, size);
-    if (newIndex == oldIndex) {
-      return;
-    }
     int[] ring = burst;
     int stride = g.stride;
-    if (ring[0] != 0) {
-      if (newIndex - oldIndex >= stride) {
-        Arrays.fill(ring, 2, 2 + stride, 0);
-        ring[0] = 0;
-      } else {
-        int slot = ring[1];
-        int total = ring[0];
-        for (long i = oldIndex + 1; i <= newIndex; i++) {
-          slot = slot + 1 == stride ? 0 : slot + 1;
-          total -= ring[2 + slot];
-          ring[2 + slot] = 0;
+    if (newIndex != oldIndex) {
+      if (ring[0] != 0) {
+        if (newIndex - oldIndex >= stride) {
+          Arrays.fill(ring, 2, 2 + stride, 0);
+          ring[0] = 0;
+        } else {
+          int slot = ring[1];
+          int total = ring[0];
+          for (long i = oldIndex + 1; i <= newIndex; i++) {
+            slot = next(slot, stride);
+            total -= ring[2 + slot];
+            ring[2 + slot] = 0;
+          }
+          ring[0] = total;
         }
-        ring[0] = total;
+      }
+      ring[1] = (int) Math.floorMod(newIndex, (long) stride);
+    }
+    int oldest = next(ring[1], stride);
+    if (ring[2 + oldest] != 0) {
+      long death = (newIndex - g.buckets) * size + ring[2 + stride + oldest] + LimitType.BURST.windowMillis();
+      if (to >= death) {
+        ring[0] -= ring[2 + oldest];
+        ring[2 + oldest] = 0;
       }
     }
-    ring[1] = (int) Math.floorMod(newIndex, (long) stride);
   }
 
-  /** Requests counted in the window now; {@link #advance} must have been called at this time. */
+  /** What the window counts now; {@link #advance} must have been called at this time. */
   int count(LimitType type) {
     return switch (type) {
       case BURST -> burst == null ? 0 : burst[0];
       case MINUTE -> minuteTotal;
       case HOUR -> hourTotal;
       case DAY -> dayTotal;
+      default -> 0;
     };
   }
 
-  int burstCount() {
-    return burst == null ? 0 : burst[0];
-  }
-
-  int minuteCount() {
-    return minuteTotal;
-  }
-
-  int hourCount() {
-    return hourTotal;
-  }
-
-  int dayCount() {
-    return dayTotal;
-  }
-
   /**
-   * Counts {@code n} requests at the pair's current time in every window that {@code config} enables,
-   * creating the burst ring if it enables a burst window.
+   * Counts {@code cost} at the pair's current time ({@code latest}) in every window that {@code plan}
+   * enables, creating the burst ring if it enables a burst window. The cost fits every enabled window
+   * (the caller checked), so no count passes an int limit.
    */
-  void record(int n, RateLimitConfig config, Geometry g) {
-    if (config.burstSize() > 0) {
+  void record(int cost, WindowPlan plan, Geometry g) {
+    long t = latest;
+    boolean minute = plan.limitOf(LimitType.MINUTE) > 0;
+    boolean hour = plan.limitOf(LimitType.HOUR) > 0;
+    boolean day = plan.limitOf(LimitType.DAY) > 0;
+    if (plan.limitOf(LimitType.BURST) > 0) {
+      int stride = g.stride;
       int[] ring = burst;
       if (ring == null) {
-        ring = new int[g.stride + 2];
-        if (latest != Long.MIN_VALUE) {
-          ring[1] = slotAt(latest, g.burstMillis, g);
+        ring = new int[2 + 2 * stride];
+        if (t != Long.MIN_VALUE) {
+          ring[1] = slotAt(t, g.burstMillis, g);
         }
         burst = ring;
-        nextBoundary = latest == Long.MIN_VALUE ? Long.MIN_VALUE : boundaryAfter(latest, g);
       }
-      ring[0] += n;
-      ring[2 + ring[1]] += n;
+      ring[0] += cost;
+      ring[2 + ring[1]] += cost;
+      ring[2 + stride + ring[1]] = offsetIn(t, g.burstMillis, t);
     }
-    boolean minute = config.requestsPerMinute() > 0;
-    boolean hour = config.requestsPerHour() > 0;
-    boolean day = config.requestsPerDay() > 0;
+    if (counts == null && ((!minute && minuteTotal != 0) || (!hour && hourTotal != 0) || (!day && dayTotal != 0))) {
+      materialize(t, g); // a window this plan leaves out keeps its own, earlier, last
+    }
     if (minute) {
-      minuteTotal += n;
+      minuteTotal += cost;
     }
     if (hour) {
-      hourTotal += n;
+      hourTotal += cost;
     }
     if (day) {
-      dayTotal += n;
+      dayTotal += cost;
     }
-    Object c = counts;
-    if (c != null) {
-      addToSlots(c, n, minute, hour, day);
+    if (counts != null) {
+      addToSlots(cost, minute, hour, day, t, g);
     }
+    raiseLastAdmit(t);
+    nextChange = t == Long.MIN_VALUE ? Long.MIN_VALUE : changeAfter(t, g);
   }
 
-  private void addToSlots(Object c, int n, boolean minute, boolean hour, boolean day) {
-    int slots = currentSlots;
-    int stride = (c instanceof char[] a ? a.length : ((int[]) c).length) / 3;
-    int m = slots & SLOT_MASK;
-    int h = stride + ((slots >>> SLOT_BITS) & SLOT_MASK);
-    int d = 2 * stride + (slots >>> (2 * SLOT_BITS));
-    if (c instanceof char[] narrow) {
-      int highest = Math.max(minute ? narrow[m] : 0, Math.max(hour ? narrow[h] : 0, day ? narrow[d] : 0));
-      if (highest + n <= NARROW_MAX) {
-        if (minute) {
-          narrow[m] += (char) n;
-        }
-        if (hour) {
-          narrow[h] += (char) n;
-        }
-        if (day) {
-          narrow[d] += (char) n;
-        }
-        return;
-      }
-      int[] wide = new int[narrow.length];
-      for (int i = 0; i < narrow.length; i++) {
-        wide[i] = narrow[i];
-      }
-      counts = wide;
-      c = wide;
-    }
-    int[] wide = (int[]) c;
-    if (minute) {
-      wide[m] += n;
-    }
-    if (hour) {
-      wide[h] += n;
-    }
-    if (day) {
-      wide[d] += n;
-    }
-  }
-
-  /**
-   * Milliseconds from {@code now} until the window's count drops below {@code limit}, assuming it is
-   * {@code >= limit} now; see the essay above.
-   */
-  long millisUntilSlot(LimitType type, long limit, long now, Geometry g) {
-    return millisUntilDrop(type, count(type) - limit + 1, now, g);
-  }
-
-  /** Milliseconds from {@code now} until the window's count next falls; 0 when it counts nothing. */
-  long millisUntilReset(LimitType type, long now, Geometry g) {
-    return count(type) == 0 ? 0 : millisUntilDrop(type, 1, now, g);
-  }
-
-  private long millisUntilDrop(LimitType type, long needed, long now, Geometry g) {
-    long size = g.bucketMillis(type);
-    int buckets = g.buckets;
-    long newest = Math.floorDiv(latest, size);
-    if (type != LimitType.BURST && counts == null) {
-      // Everything counted sits in the newest bucket.
-      return Math.max(0, (newest + buckets + 1) * size - now);
-    }
+  private void addToSlots(int n, boolean minute, boolean hour, boolean day, long t, Geometry g) {
     int stride = g.stride;
-    int base;
-    int slot;
-    if (type == LimitType.BURST) {
-      base = 2;
-      slot = burst[1];
-    } else {
-      int window = type == LimitType.MINUTE ? MINUTE : type == LimitType.HOUR ? HOUR : DAY;
-      base = window * stride;
-      slot = currentSlot(window);
-    }
-    slot = slot + 1 == stride ? 0 : slot + 1; // the oldest live bucket, newest - B
-    long sum = 0;
-    for (long b = newest - buckets; b <= newest; b++) {
-      sum += type == LimitType.BURST ? burst[base + slot] : slotValue(base + slot);
-      if (sum >= needed) {
-        return Math.max(0, (b + buckets + 1) * size - now);
+    int m = currentSlot(MINUTE);
+    int h = stride + currentSlot(HOUR);
+    int d = 2 * stride + currentSlot(DAY);
+    if (counts instanceof char[] narrow) {
+      int highest = Math.max(minute ? narrow[m] : 0, Math.max(hour ? narrow[h] : 0, day ? narrow[d] : 0));
+      if ((long) highest + n > NARROW_MAX) {
+        int[] wide = new int[narrow.length];
+        for (int i = 0; i < narrow.length; i++) {
+          wide[i] = narrow[i];
+        }
+        counts = wide;
       }
-      slot = slot + 1 == stride ? 0 : slot + 1;
     }
-    // Unreachable while count >= needed; kept total for safety: the newest bucket's end.
-    return Math.max(0, (newest + buckets + 1) * size - now);
+    int[] l = lasts;
+    if (counts instanceof char[] narrow) {
+      if (minute) {
+        narrow[m] += (char) n;
+      }
+      if (hour) {
+        narrow[h] += (char) n;
+      }
+      if (day) {
+        narrow[d] += (char) n;
+      }
+    } else {
+      int[] wide = (int[]) counts;
+      if (minute) {
+        wide[m] += n;
+      }
+      if (hour) {
+        wide[h] += n;
+      }
+      if (day) {
+        wide[d] += n;
+      }
+    }
+    if (minute) {
+      l[m] = offsetIn(t, g.minuteMillis, t);
+    }
+    if (hour) {
+      l[h] = offsetIn(t, g.hourMillis, t);
+    }
+    if (day) {
+      l[d] = offsetIn(t, g.dayMillis, t);
+    }
   }
 
   /**
-   * Whether every window that {@code config} enables counts nothing at {@code now} (after advancing
-   * to it). Counts kept in disabled windows do not keep a pair alive, just as they do not extend its
+   * When the window's oldest live bucket dies, or Long.MAX_VALUE when that is its current bucket (or
+   * it counts nothing): the time the window's count next falls, unless it moves with new admissions.
+   */
+  private long oldestExpiry(LimitType type, Geometry g) {
+    if (count(type) == 0) {
+      return Long.MAX_VALUE;
+    }
+    long w = type.windowMillis();
+    long size = g.bucketMillis(type);
+    long cur = Math.floorDiv(latest, size);
+    if (type == LimitType.BURST) {
+      int[] ring = burst;
+      int stride = g.stride;
+      int slot = next(ring[1], stride);
+      for (long b = cur - g.buckets; b < cur; b++) {
+        if (ring[2 + slot] != 0) {
+          return b * size + ring[2 + stride + slot] + w;
+        }
+        slot = next(slot, stride);
+      }
+      return Long.MAX_VALUE;
+    }
+    if (counts == null) {
+      return Long.MAX_VALUE;
+    }
+    int window = windowIndex(type);
+    int base = window * g.stride;
+    int slot = next(currentSlot(window), g.stride);
+    for (long b = cur - g.buckets; b < cur; b++) {
+      if (slotValue(base + slot) != 0) {
+        return b * size + lasts[base + slot] + w;
+      }
+      slot = next(slot, g.stride);
+    }
+    return Long.MAX_VALUE;
+  }
+
+  private static int windowIndex(LimitType type) {
+    return type == LimitType.MINUTE ? MINUTE : type == LimitType.HOUR ? HOUR : DAY;
+  }
+
+  /**
+   * Ms from {@code now} until {@code needed} of the window's count has left it (WindowMath's walk,
+   * oldest bucket first); {@link Outcome#NEVER} if it holds less. {@link #advance} must have been
+   * called at this time.
+   */
+  long millisUntilFreed(LimitType type, long needed, long now, Geometry g) {
+    if (count(type) < needed) {
+      return Outcome.NEVER;
+    }
+    long w = type.windowMillis();
+    long size = g.bucketMillis(type);
+    long cur = Math.floorDiv(latest, size);
+    int stride = g.stride;
+    long sum = 0;
+    if (type == LimitType.BURST) {
+      int[] ring = burst;
+      int slot = next(ring[1], stride);
+      for (long b = cur - g.buckets; b <= cur; b++) {
+        sum += ring[2 + slot];
+        if (ring[2 + slot] != 0 && sum >= needed) {
+          return Math.max(0, b * size + ring[2 + stride + slot] + w - now);
+        }
+        slot = next(slot, stride);
+      }
+      return Outcome.NEVER;
+    }
+    if (counts == null) {
+      return Math.max(0, lastAdmit + w - now); // everything counted sits in the current bucket
+    }
+    int base = windowIndex(type) * stride;
+    int slot = next(currentSlot(windowIndex(type)), stride);
+    for (long b = cur - g.buckets; b <= cur; b++) {
+      int c = slotValue(base + slot);
+      sum += c;
+      if (c != 0 && sum >= needed) {
+        return Math.max(0, b * size + lasts[base + slot] + w - now);
+      }
+      slot = next(slot, stride);
+    }
+    return Outcome.NEVER;
+  }
+
+  /** Ms from {@code now} until the window's count next falls; 0 when it counts nothing. */
+  long millisUntilReset(LimitType type, long now, Geometry g) {
+    return count(type) == 0 ? 0 : millisUntilFreed(type, 1, now, g);
+  }
+
+  /**
+   * Whether every window that {@code plan} enables counts nothing at {@code now} (after advancing to
+   * it). Counts kept in disabled windows do not keep a pair alive, just as they do not extend its
    * expiry.
    */
-  boolean isQuiet(long now, RateLimitConfig config, Geometry g) {
+  boolean isQuiet(long now, WindowPlan plan, Geometry g) {
     settle(g);
     advance(now, g);
-    for (LimitType type : LimitType.values()) {
-      if (config.limitFor(type) > 0 && count(type) > 0) {
+    for (int i = 0; i < plan.size(); i++) {
+      if (count(plan.type(i)) > 0) {
         return false;
       }
     }
     return true;
   }
 
-  /**
-   * Whether the pair was touched in the finest bucket of {@code now} (or the clock is behind it): it is
-   * in use now. Call before {@link #advance} to {@code now}.
-   */
-  boolean touchedInBucketOf(long now) {
-    return latest != Long.MIN_VALUE && now < nextBoundary;
+  /** Whether the pair was touched in the finest bucket of {@code now} (or the clock is behind it). */
+  boolean touchedInBucketOf(long now, Geometry g) {
+    return latest != Long.MIN_VALUE && now < boundaryAfter(latest, g);
   }
 
-  /**
-   * Whether some window that {@code config} enables counts more than one request; the counts must be
-   * settled and advanced.
-   */
-  boolean countsMoreThanOne(RateLimitConfig config) {
-    for (LimitType type : TYPES) {
-      if (config.limitFor(type) > 0 && count(type) > 1) {
+  /** Whether some window of {@code plan} counts more than one request; settled and advanced. */
+  boolean countsMoreThanOne(WindowPlan plan) {
+    for (int i = 0; i < plan.size(); i++) {
+      if (count(plan.type(i)) > 1) {
         return true;
       }
     }
     return false;
   }
 
-  /** Whether some window that {@code config} enables is full at {@code now} (after advancing to it). */
-  boolean isAtLimit(long now, RateLimitConfig config, Geometry g) {
+  /** Whether some window of {@code plan} is full at {@code now} (after advancing to it). */
+  boolean isAtLimit(long now, WindowPlan plan, Geometry g) {
     settle(g);
     advance(now, g);
-    for (LimitType type : LimitType.values()) {
-      int limit = config.limitFor(type);
-      if (limit > 0 && count(type) >= limit) {
+    for (int i = 0; i < plan.size(); i++) {
+      if (count(plan.type(i)) >= plan.limit(i)) {
         return true;
       }
     }

@@ -38,9 +38,9 @@ class FrontTableRetentionTest {
     limiter.cleanUp();
     limiter.cleanupExpired();
     limiter.cleanUp();
-    Field f = LocalRateLimiter.class.getDeclaredField("front");
+    Field f = MemoryWindowStore.class.getDeclaredField("front");
     f.setAccessible(true);
-    WindowState[] front = (WindowState[]) f.get(limiter);
+    WindowState[] front = (WindowState[]) f.get(((PolicyRateLimiter) limiter).store());
     Field nameF = WindowState.class.getDeclaredField("name");
     Field countsF = WindowState.class.getDeclaredField("counts");
     Field burstF = WindowState.class.getDeclaredField("burst");
@@ -78,9 +78,9 @@ class FrontTableRetentionTest {
       limiter.checkRateLimit("u", "/e" + i); // an open epoch: the pair is in the front table
     }
     assertThat(limiter.resetUser("u")).isEqualTo(150);
-    Field f = LocalRateLimiter.class.getDeclaredField("front");
+    Field f = MemoryWindowStore.class.getDeclaredField("front");
     f.setAccessible(true);
-    for (WindowState s : (WindowState[]) f.get(limiter)) {
+    for (WindowState s : (WindowState[]) f.get(((PolicyRateLimiter) limiter).store())) {
       assertThat(s == null || !s.isRetired()).as("retired pair %s in the front table", s).isTrue();
     }
     assertThat(limiter.checkRateLimit("u", "/e0").remaining()).isEqualTo(99);

@@ -6,27 +6,24 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Policy;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.controltower.resources.LimitType;
-import dev.controltower.resources.RateLimitConfig;
-import dev.controltower.resources.RateLimitDecision;
 import dev.controltower.resources.RateLimitKey;
-import dev.controltower.resources.RateLimitResult;
-import dev.controltower.resources.RateLimiter;
-import dev.controltower.resources.WindowUsage;
+import dev.controltower.spi.Outcome;
+import dev.controltower.spi.WindowPlan;
+import dev.controltower.spi.WindowReading;
+import dev.controltower.spi.WindowStore;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The in-process {@link RateLimiter}: window state per (user, endpoint) pair in a Caffeine cache,
- * bounded by size and expiring once idle. The counting algorithm is explained in {@link WindowState}.
+ * The in-memory {@link WindowStore}, the default: window state per (user, endpoint) pair in a Caffeine
+ * cache, bounded by size and expiring once idle. The rule is {@link dev.controltower.spi.WindowMath}'s;
+ * how a pair keeps it, and admits without its lock, is explained in {@link WindowState}.
  *
  * <p>Atomicity: the cache hands out one {@link WindowState} per pair; a check locks that state, so
  * checks on one pair are serialized and checks on different pairs never contend. A state removed from
@@ -54,8 +51,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * reads it too), allocates the lookup key and the result and nothing else, and divides nothing unless
  * time crossed a bucket boundary; see {@link WindowState} for the layout that keeps a pair small.
  */
-public final class LocalRateLimiter implements RateLimiter {
-  private static final LimitType[] CHECK_ORDER = LimitType.values();
+public final class MemoryWindowStore implements WindowStore {
   /** The most slots of the front table, a power of two. */
   private static final int FRONT_SLOTS = 1024;
   /**
@@ -90,9 +86,6 @@ public final class LocalRateLimiter implements RateLimiter {
   private final List<Cache<Object, WindowState>> stores;
   private final Policy.VarExpiration<Object, WindowState> expiration;
   private final AtomicLong expiredEvictions = new AtomicLong();
-  private final Map<String, RateLimitConfig> userConfigs = new ConcurrentHashMap<>();
-  private final Map<String, RateLimitConfig> endpointConfigs = new ConcurrentHashMap<>();
-  private volatile RateLimitConfig defaultConfig;
   /**
    * A direct-mapped table of pairs with an open epoch, by hash: a busy pair is admitted without a
    * store lookup. Plain, racy reads and writes: an entry is only a hint, verified by hash and name, and
@@ -113,15 +106,16 @@ public final class LocalRateLimiter implements RateLimiter {
   private final int frontMask;
 
   /**
-   * Use {@link RateLimiter#builder()}.
+   * Use {@link dev.controltower.resources.RateLimiter#builder()}, which builds one unless given a store.
    *
-   * @param defaultConfig the default config
-   * @param clock the time source
+   * @param clock the time source of expiry and eviction (the limiter's clock: the same {@code now})
    * @param maximumKeys the most pairs held
    * @param bucketCount buckets per window, a divisor of 1000
    */
-  public LocalRateLimiter(RateLimitConfig defaultConfig, InstantSource clock, long maximumKeys, int bucketCount) {
-    this.defaultConfig = Objects.requireNonNull(defaultConfig, "defaultConfig must not be null");
+  public MemoryWindowStore(InstantSource clock, long maximumKeys, int bucketCount) {
+    if (maximumKeys < 1) {
+      throw new IllegalArgumentException("maximumKeys must be >= 1 but was " + maximumKeys);
+    }
     this.clock = Objects.requireNonNull(clock, "clock must not be null");
     this.geometry = new WindowState.Geometry(bucketCount);
     int frontSlots = (int) Long.highestOneBit(Math.max(1, Math.min(maximumKeys, FRONT_SLOTS)));
@@ -171,13 +165,13 @@ public final class LocalRateLimiter implements RateLimiter {
     Cache<Object, WindowState> reserve = null;
     synchronized (state) {
       long now = clock.millis();
-      boolean recent = state.touchedInBucketOf(now);
+      boolean recent = state.touchedInBucketOf(now, geometry);
       retire(state);
-      if (cause == RemovalCause.SIZE) {
-        RateLimitConfig config = getConfig(state.user(), state.endpoint());
-        if (state.isAtLimit(now, config, geometry)) {
+      WindowPlan plan = state.plan();
+      if (cause == RemovalCause.SIZE && plan != null) {
+        if (state.isAtLimit(now, plan, geometry)) {
           reserve = parked;
-        } else if (keepsBusy && recent && state.countsMoreThanOne(config)) {
+        } else if (keepsBusy && recent && state.countsMoreThanOne(plan)) {
           reserve = busy;
         }
       }
@@ -210,12 +204,12 @@ public final class LocalRateLimiter implements RateLimiter {
    * A new entry's key is a state of the pair (the fresh one), so that the store never holds the
    * caller's strings.
    */
-  private WindowState stateFor(WindowKey key, RateLimitConfig config) {
+  private WindowState stateFor(WindowKey key, WindowPlan plan) {
     WindowState state = windows.getIfPresent(key);
     if (state != null) {
       return state;
     }
-    WindowState fresh = new WindowState(key.user, key.endpoint, key.hashCode(), retainMillis(config));
+    WindowState fresh = new WindowState(key.user, key.endpoint, key.hashCode(), (int) plan.retainMillis());
     return windows.asMap().computeIfAbsent(fresh, k -> {
       WindowState back = parked.asMap().remove(k);
       if (back == null) {
@@ -267,85 +261,30 @@ public final class LocalRateLimiter implements RateLimiter {
     }
   }
 
-  /** The longest enabled window plus one bucket; a config enabling none keeps minute history briefly. */
-  private int retainMillis(RateLimitConfig config) {
-    LimitType longest;
-    if (config.requestsPerDay() > 0) {
-      longest = LimitType.DAY;
-    } else if (config.requestsPerHour() > 0) {
-      longest = LimitType.HOUR;
-    } else if (config.requestsPerMinute() > 0) {
-      longest = LimitType.MINUTE;
-    } else if (config.burstSize() > 0) {
-      longest = LimitType.BURST;
-    } else {
-      longest = LimitType.MINUTE;
-    }
-    return (int) (longest.windowMillis() + geometry.bucketMillis(longest));
+  @Override
+  public Outcome acquire(String user, String endpoint, WindowPlan plan, long cost, long now) {
+    return check(user, endpoint, plan, cost, now, true);
   }
 
   @Override
-  public void setDefaultConfig(RateLimitConfig config) {
-    defaultConfig = Objects.requireNonNull(config, "config must not be null");
-  }
-
-  @Override
-  public void setUserLimits(String userId, RateLimitConfig config) {
-    Objects.requireNonNull(userId, "userId must not be null");
-    userConfigs.put(userId, Objects.requireNonNull(config, "config must not be null"));
-  }
-
-  @Override
-  public void setEndpointLimits(String endpoint, RateLimitConfig config) {
-    Objects.requireNonNull(endpoint, "endpoint must not be null");
-    endpointConfigs.put(endpoint, Objects.requireNonNull(config, "config must not be null"));
-  }
-
-  @Override
-  public RateLimitConfig getConfig(String userId) {
-    Objects.requireNonNull(userId, "userId must not be null");
-    RateLimitConfig user = userConfigs.get(userId);
-    return user != null ? user : defaultConfig;
-  }
-
-  @Override
-  public RateLimitConfig getConfig(String userId, String endpoint) {
-    Objects.requireNonNull(endpoint, "endpoint must not be null");
-    RateLimitConfig forEndpoint = endpointConfigs.get(endpoint);
-    return forEndpoint != null ? forEndpoint : getConfig(userId);
-  }
-
-  @Override
-  public RateLimitResult checkRateLimit(String userId, String endpoint, boolean record) {
-    return check(userId, endpoint, record, null);
-  }
-
-  @Override
-  public RateLimitDecision decide(String userId, String endpoint, boolean record) {
-    WindowState.Binding binding = new WindowState.Binding();
-    RateLimitResult result = check(userId, endpoint, record, binding);
-    return new RateLimitDecision(result, binding.config, binding.window, binding.resetSeconds);
+  public Outcome check(String user, String endpoint, WindowPlan plan, long cost, long now) {
+    return check(user, endpoint, plan, cost, now, false);
   }
 
   /**
-   * The one check; {@code binding} is null when only the result is wanted (no reset times to find).
-   * A recorded check first tries to claim a request of the pair's open epoch (see {@link WindowState}),
-   * through the front table or after a store lookup, and takes the pair's lock only when that fails.
+   * The one check. A recorded check first tries to claim its cost of the pair's open epoch (see
+   * {@link WindowState}), through the front table or after a store lookup, and takes the pair's lock
+   * only when that fails.
    */
-  private RateLimitResult check(String userId, String endpoint, boolean record, WindowState.Binding binding) {
-    RateLimitConfig config = getConfig(userId, endpoint);
-    if (binding != null) {
-      binding.config = config;
-    }
-    int hash = WindowKey.hash(userId, endpoint);
-    long now = clock.millis();
+  private Outcome check(String user, String endpoint, WindowPlan plan, long cost, long now, boolean record) {
+    int hash = WindowKey.hash(user, endpoint);
     int slot = frontSlot(hash);
     if (record && frontHashes[slot] == hash) {
       WindowState state = front[slot];
-      if (state != null && state.hashCode() == hash && state.matches(userId, endpoint)) {
-        RateLimitResult claimed = state.tryClaim(config, now, binding);
+      if (state != null && state.hashCode() == hash && state.matches(user, endpoint)) {
+        Outcome claimed = state.tryClaim(plan, cost, now);
         if (claimed != null) {
-          long current = claimed.current();
+          long current = claimed.tightestCount();
           if ((current & (current < TOUCH_DENSE_BELOW ? TOUCH_EVERY - 1 : TOUCH_EVERY_LATER - 1)) == 0) {
             windows.getIfPresent(state);
           }
@@ -353,41 +292,43 @@ public final class LocalRateLimiter implements RateLimiter {
         }
       }
     }
-    WindowKey key = new WindowKey(userId, endpoint, hash);
+    WindowKey key = new WindowKey(user, endpoint, hash);
     if (!record) {
       WindowState state = peek(key);
       if (state == null) {
-        return freshDryRun(config, binding);
+        return evaluateFresh(plan, cost);
       }
       synchronized (state) {
         state.settle(geometry);
-        return evaluate(state, config, now, false, binding);
+        return evaluate(state, plan, cost, now, false);
       }
     }
     while (true) {
       WindowState state = windows.getIfPresent(key);
       if (state == null) {
-        state = stateFor(key, config);
+        state = stateFor(key, plan);
       } else {
-        RateLimitResult claimed = state.tryClaim(config, now, binding);
+        Outcome claimed = state.tryClaim(plan, cost, now);
         if (claimed != null) {
           return claimed;
         }
       }
       boolean extend = false;
-      RateLimitResult result;
+      Outcome outcome;
       synchronized (state) {
         if (state.isRetired()) {
           continue;
         }
         state.settle(geometry);
-        result = evaluate(state, config, now, true, binding);
-        if (result.allowed() && state.openEpoch(config, geometry)) {
-          frontHashes[slot] = hash;
-          front[slot] = state;
-        }
-        if (result.allowed()) {
-          int retain = retainMillis(config);
+        outcome = evaluate(state, plan, cost, now, true);
+        if (outcome.admitted()) {
+          if (state.openEpoch(plan, geometry)) {
+            frontHashes[slot] = hash;
+            front[slot] = state;
+          } else {
+            state.usePlan(plan);
+          }
+          int retain = (int) plan.retainMillis();
           if (retain > state.retainMillis) {
             state.retainMillis = retain;
             extend = true;
@@ -397,171 +338,114 @@ public final class LocalRateLimiter implements RateLimiter {
       if (extend) {
         expiration.setExpiresAfter(state, Duration.ofMillis(state.retainFrom(now)));
       }
-      return result;
+      return outcome;
     }
   }
 
-  private static RateLimitResult freshDryRun(RateLimitConfig config, WindowState.Binding binding) {
-    long remaining = Long.MAX_VALUE;
-    long limit = 0;
-    LimitType window = null;
-    for (LimitType type : CHECK_ORDER) {
-      int l = config.limitFor(type);
-      if (l > 0 && l < remaining) {
-        remaining = l;
-        limit = l;
-        window = type;
+  /** A dry run on a pair that holds nothing. */
+  private static Outcome evaluateFresh(WindowPlan plan, long cost) {
+    int n = plan.size();
+    boolean fits = true;
+    for (int i = 0; i < n; i++) {
+      fits &= cost <= plan.limit(i);
+    }
+    if (!fits) {
+      long[] waits = new long[n];
+      for (int i = 0; i < n; i++) {
+        waits[i] = cost <= plan.limit(i) ? Outcome.ROOM : Outcome.NEVER;
       }
+      return Outcome.refused(new long[n], waits);
     }
-    if (binding != null) {
-      binding.window = window;
-    }
-    return RateLimitResult.allowed(0, limit, remaining);
+    return admittedOutcome(plan, null, 0, null);
   }
 
-  /** Checks every enabled window at one instant and, if all have room and {@code record}, counts. */
-  private RateLimitResult evaluate(WindowState state, RateLimitConfig config, long now, boolean record,
-      WindowState.Binding binding) {
-    int burstLimit = config.burstSize();
-    int minuteLimit = config.requestsPerMinute();
-    int hourLimit = config.requestsPerHour();
-    int dayLimit = config.requestsPerDay();
+  /**
+   * Checks every window of the plan at one instant and, if the cost fits all of them and
+   * {@code record}, counts it.
+   */
+  private Outcome evaluate(WindowState state, WindowPlan plan, long cost, long now, boolean record) {
     state.advance(now, geometry);
-    if ((burstLimit > 0 && state.burstCount() >= burstLimit)
-        || (minuteLimit > 0 && state.minuteCount() >= minuteLimit)
-        || (hourLimit > 0 && state.hourCount() >= hourLimit)
-        || (dayLimit > 0 && state.dayCount() >= dayLimit)) {
-      return reject(state, config, now, binding);
+    int n = plan.size();
+    boolean fits = true;
+    for (int i = 0; i < n; i++) {
+      long limit = plan.limit(i);
+      long count = state.count(plan.type(i));
+      fits &= cost <= limit && count <= limit - cost;
+    }
+    if (!fits) {
+      long[] counts = new long[n];
+      long[] waits = new long[n];
+      for (int i = 0; i < n; i++) {
+        long limit = plan.limit(i);
+        long count = state.count(plan.type(i));
+        counts[i] = count;
+        if (cost > limit) {
+          waits[i] = Outcome.NEVER;
+        } else if (count <= limit - cost) {
+          waits[i] = Outcome.ROOM;
+        } else {
+          waits[i] = state.millisUntilFreed(plan.type(i), count + cost - limit, now, geometry);
+        }
+      }
+      return Outcome.refused(counts, waits);
     }
     if (record) {
-      state.record(1, config, geometry);
+      state.record((int) cost, plan, geometry);
     }
-    // The enabled window with the least room after this request; the first in check order on a tie.
+    return admittedOutcome(plan, state, now, geometry);
+  }
+
+  /**
+   * The admission: the window with the least room (first in plan order on a tie), its count and when it
+   * next falls; {@code state} null for a pair that holds nothing. A dry run's own cost is not in the
+   * counts (it was not counted).
+   */
+  private static Outcome admittedOutcome(WindowPlan plan, WindowState state, long now, WindowState.Geometry g) {
     long remaining = Long.MAX_VALUE;
     long current = 0;
-    long limitOfBinding = 0;
-    LimitType window = null;
-    if (burstLimit > 0) {
-      int count = state.burstCount();
-      remaining = Math.max(0, burstLimit - count);
-      current = count;
-      limitOfBinding = burstLimit;
-      window = LimitType.BURST;
-    }
-    if (minuteLimit > 0) {
-      int count = state.minuteCount();
-      long room = Math.max(0, minuteLimit - count);
+    int tightest = -1;
+    for (int i = 0; i < plan.size(); i++) {
+      long count = state == null ? 0 : state.count(plan.type(i));
+      long room = Math.max(0, plan.limit(i) - count);
       if (room < remaining) {
         remaining = room;
         current = count;
-        limitOfBinding = minuteLimit;
-        window = LimitType.MINUTE;
+        tightest = i;
       }
     }
-    if (hourLimit > 0) {
-      int count = state.hourCount();
-      long room = Math.max(0, hourLimit - count);
-      if (room < remaining) {
-        remaining = room;
-        current = count;
-        limitOfBinding = hourLimit;
-        window = LimitType.HOUR;
-      }
-    }
-    if (dayLimit > 0) {
-      int count = state.dayCount();
-      long room = Math.max(0, dayLimit - count);
-      if (room < remaining) {
-        remaining = room;
-        current = count;
-        limitOfBinding = dayLimit;
-        window = LimitType.DAY;
-      }
-    }
-    if (binding != null) {
-      binding.window = window;
-      binding.resetSeconds = window == null ? 0 : ceilSeconds(state.millisUntilReset(window, now, geometry));
-    }
-    return RateLimitResult.allowed(current, limitOfBinding, remaining);
-  }
-
-  /** The refusal: the refusing window whose slot frees last names the result. */
-  private RateLimitResult reject(WindowState state, RateLimitConfig config, long now, WindowState.Binding binding) {
-    LimitType refusing = null;
-    long refusingWait = -1;
-    long refusingCount = 0;
-    long refusingLimit = 0;
-    for (LimitType type : CHECK_ORDER) {
-      int limit = config.limitFor(type);
-      if (limit <= 0) {
-        continue;
-      }
-      int count = state.count(type);
-      if (count >= limit) {
-        long wait = state.millisUntilSlot(type, limit, now, geometry);
-        if (wait > refusingWait) {
-          refusing = type;
-          refusingWait = wait;
-          refusingCount = count;
-          refusingLimit = limit;
-        }
-      }
-    }
-    if (binding != null) {
-      binding.window = refusing;
-      binding.resetSeconds = Math.max(1, ceilSeconds(refusingWait));
-    }
-    return RateLimitResult.rejected(refusing, refusingCount, refusingLimit, refusingWait / 1000.0);
-  }
-
-  private static int enabledWindows(RateLimitConfig config) {
-    int n = 0;
-    for (LimitType type : CHECK_ORDER) {
-      if (config.limitFor(type) > 0) {
-        n++;
-      }
-    }
-    return n;
-  }
-
-  private static long ceilSeconds(long millis) {
-    return WindowState.ceilSeconds(millis);
+    long reset = tightest < 0 || state == null ? 0 : state.millisUntilReset(plan.type(tightest), now, g);
+    return Outcome.admitted(tightest, current, remaining, reset);
   }
 
   @Override
-  public Map<LimitType, WindowUsage> getUsage(String userId, String endpoint) {
-    RateLimitConfig config = getConfig(userId, endpoint);
-    long now = clock.millis();
-    WindowState state = peek(new WindowKey(userId, endpoint));
-    Map<LimitType, WindowUsage> usage = new EnumMap<>(LimitType.class);
-    for (LimitType type : CHECK_ORDER) {
-      if (type == LimitType.BURST && config.burstSize() == 0) {
-        continue;
-      }
-      long limit = config.limitFor(type);
-      long current = 0;
-      long reset = 0;
-      if (state != null) {
-        synchronized (state) {
-          state.settle(geometry);
-          state.advance(now, geometry);
-          current = state.count(type);
-          reset = ceilSeconds(state.millisUntilReset(type, now, geometry));
-        }
-      }
-      usage.put(type, new WindowUsage(current, limit, Math.max(0, limit - current), reset));
+  public WindowReading read(String user, String endpoint, WindowPlan plan, long now) {
+    WindowState state = peek(new WindowKey(user, endpoint));
+    if (state == null) {
+      return WindowReading.empty(plan);
     }
-    return Collections.unmodifiableMap(usage);
+    int n = plan.size();
+    long[] counts = new long[n];
+    long[] resets = new long[n];
+    synchronized (state) {
+      state.settle(geometry);
+      state.advance(now, geometry);
+      for (int i = 0; i < n; i++) {
+        LimitType type = plan.type(i);
+        counts[i] = state.count(type);
+        resets[i] = state.millisUntilReset(type, now, geometry);
+      }
+    }
+    return new WindowReading(counts, resets);
   }
 
   @Override
-  public int resetUser(String userId) {
-    Objects.requireNonNull(userId, "userId must not be null");
-    int cleared = 0;
+  public List<String> resetUser(String user) {
+    Objects.requireNonNull(user, "user must not be null");
+    List<String> endpoints = new ArrayList<>();
     for (Cache<Object, WindowState> store : stores) {
       List<WindowState> keys = new ArrayList<>();
       for (Object key : store.asMap().keySet()) {
-        if (((WindowState) key).isUser(userId)) {
+        if (((WindowState) key).isUser(user)) {
           keys.add((WindowState) key);
         }
       }
@@ -571,17 +455,16 @@ public final class LocalRateLimiter implements RateLimiter {
             retire(state);
           }
           return null;
-        }) == null && store == windows) {
-          cleared += enabledWindows(getConfig(userId, key.endpoint()));
+        }) == null) {
+          endpoints.add(key.endpoint());
         }
       }
     }
-    return cleared;
+    return endpoints;
   }
 
   @Override
-  public int cleanupExpired() {
-    long now = clock.millis();
+  public int removeExpired(PlanSource plans, long now) {
     long expiredBefore = expiredEvictions.get();
     // Pairs past their expiry time are dropped (and counted by the eviction listener) first.
     windows.cleanUp();
@@ -591,7 +474,7 @@ public final class LocalRateLimiter implements RateLimiter {
       for (Object key : new ArrayList<>(store.asMap().keySet())) {
         store.asMap().computeIfPresent(key, (k, state) -> {
           synchronized (state) {
-            if (!state.isQuiet(now, getConfig(state.user(), state.endpoint()), geometry)) {
+            if (!state.isQuiet(now, plans.planFor(state.user(), state.endpoint()), geometry)) {
               return state;
             }
             retire(state);
@@ -608,9 +491,6 @@ public final class LocalRateLimiter implements RateLimiter {
 
   @Override
   public List<RateLimitKey> keys(int max) {
-    if (max < 0) {
-      throw new IllegalArgumentException("max must be >= 0 but was " + max);
-    }
     List<RateLimitKey> keys = new ArrayList<>(Math.min(max, 1024));
     for (Cache<Object, WindowState> store : stores) {
       for (Object key : store.asMap().keySet()) {
@@ -625,7 +505,7 @@ public final class LocalRateLimiter implements RateLimiter {
   }
 
   @Override
-  public long trackedKeys() {
+  public long size() {
     return windows.estimatedSize() + parked.estimatedSize() + busy.estimatedSize();
   }
 
