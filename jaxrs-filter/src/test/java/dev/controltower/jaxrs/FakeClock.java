@@ -1,5 +1,6 @@
 package dev.controltower.jaxrs;
 
+import dev.controltower.spi.kit.FakeClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;

@@ -1,5 +1,6 @@
 package dev.controltower.jaxrs;
 
+import dev.controltower.spi.kit.FakeClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.controltower.http.HttpAttributes;
