@@ -118,6 +118,22 @@ public class CoreBenchmark {
     return Peers.bucket4jCheck(s.bucket4jCache, s.hotUser, s.hotEndpoint);
   }
 
+  /**
+   * A weighted check (tokens, say) of {@value #COST} on the hot pair, against Bucket4j's
+   * {@code tryConsume(n)}. Small enough that neither limit (2^31 - 1 per window) fills within a fork.
+   */
+  static final long COST = 3;
+
+  @Benchmark
+  public RateLimitResult hotKeyWeighted_controlTower(Shared s) {
+    return s.controlTower.checkRateLimit(s.hotUser, s.hotEndpoint, COST);
+  }
+
+  @Benchmark
+  public boolean hotKeyWeighted_bucket4jCaffeine(Shared s) {
+    return Peers.bucket4jCheck(s.bucket4jCache, s.hotUser, s.hotEndpoint, COST);
+  }
+
   @Benchmark
   public RateLimitResult randomKey_controlTower(Shared s, PerThread t) {
     int i = t.nextIndex();

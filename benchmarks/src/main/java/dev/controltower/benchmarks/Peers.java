@@ -63,6 +63,11 @@ final class Peers {
         .build();
   }
 
+  /** {@code cache.get(user + ":" + endpoint, newBucket).tryConsume(cost)}. */
+  static boolean bucket4jCheck(Cache<String, Bucket> cache, String user, String endpoint, long cost) {
+    return cache.get(user + ":" + endpoint, k -> bucket4jBucket()).tryConsume(cost);
+  }
+
   /** {@code cache.get(user + ":" + endpoint, newBucket).tryConsume(1)}. */
   static boolean bucket4jCheck(Cache<String, Bucket> cache, String user, String endpoint) {
     return cache.get(user + ":" + endpoint, k -> bucket4jBucket()).tryConsume(1);

@@ -2,7 +2,6 @@ package dev.controltower.http;
 
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.ResourceQuota;
-import dev.controltower.resources.internal.LogSafe;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -109,13 +108,13 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
       throw new IllegalArgumentException("identityOrder must be non-empty without repeats but was " + identityOrder);
     }
     if (userHeader != null && !isToken(userHeader)) {
-      throw new IllegalArgumentException("userHeader must be a header name but was '" + LogSafe.text(userHeader) + "'");
+      throw new IllegalArgumentException("userHeader must be a header name but was '" + LogText.text(userHeader) + "'");
     }
     trustedProxies = List.copyOf(Objects.requireNonNull(trustedProxies, "trustedProxies must not be null"));
     Objects.requireNonNull(forwardedHeader, "forwardedHeader must not be null");
     if (!isToken(forwardedHeader)) {
       throw new IllegalArgumentException(
-          "forwardedHeader must be a header name but was '" + LogSafe.text(forwardedHeader) + "'");
+          "forwardedHeader must be a header name but was '" + LogText.text(forwardedHeader) + "'");
     }
     if (maxForwardedHops < 1 || maxForwardedHops > 100) {
       throw new IllegalArgumentException("maxForwardedHops must be in [1, 100] but was " + maxForwardedHops);
@@ -151,7 +150,7 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
     unknown.removeAll(PARAMETERS);
     if (!unknown.isEmpty()) {
       List<String> safe = new ArrayList<>();
-      unknown.forEach(u -> safe.add(LogSafe.text(u)));
+      unknown.forEach(u -> safe.add(LogText.text(u)));
       throw new IllegalArgumentException("unknown parameter(s) " + safe + "; known parameters are " + PARAMETERS);
     }
     return from(parameters::get);
@@ -206,7 +205,7 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
         proxies.add(Cidr.parse(item));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("trusted-proxies must be a comma list of CIDR blocks or IP addresses"
-            + " but had '" + LogSafe.text(item) + "' in '" + LogSafe.text(p.raw("trusted-proxies")) + "'", e);
+            + " but had '" + LogText.text(item) + "' in '" + LogText.text(p.raw("trusted-proxies")) + "'", e);
       }
     }
     String forwardedHeader = p.header("forwarded-header", DEFAULTS.forwardedHeader);
@@ -249,7 +248,7 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
 
     IllegalArgumentException invalid(String name, String rule) {
       return new IllegalArgumentException(
-          name + " must be " + rule + " but was '" + LogSafe.text(raw(name)) + "'");
+          name + " must be " + rule + " but was '" + LogText.text(raw(name)) + "'");
     }
 
     int nonNegative(String name, int dflt) {
@@ -326,7 +325,7 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
         try {
           PathPattern.compile(name, item, caseInsensitive);
         } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(e.getMessage() + " in " + name + "='" + LogSafe.text(raw(name)) + "'", e);
+          throw new IllegalArgumentException(e.getMessage() + " in " + name + "='" + LogText.text(raw(name)) + "'", e);
         }
       }
       return out;

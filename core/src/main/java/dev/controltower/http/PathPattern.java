@@ -1,6 +1,5 @@
 package dev.controltower.http;
 
-import dev.controltower.resources.internal.LogSafe;
 import java.util.List;
 
 /**
@@ -65,7 +64,7 @@ final class PathPattern {
 
   private static IllegalArgumentException bad(String parameter, String text, String rule) {
     return new IllegalArgumentException(
-        parameter + " must hold path patterns but had '" + LogSafe.text(text) + "': " + rule);
+        parameter + " must hold path patterns but had '" + LogText.text(text) + "': " + rule);
   }
 
   /** The endpoint name: the canonical pattern text, with its method if it has one. */

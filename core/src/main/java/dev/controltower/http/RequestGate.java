@@ -7,7 +7,6 @@ import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceQuota;
 import dev.controltower.resources.ResourceTracker;
 import dev.controltower.resources.WindowUsage;
-import dev.controltower.resources.internal.LogSafe;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * gate between threads, and between adapters.
  *
  * <p><b>Logging.</b> Rejections are logged at DEBUG with client-derived text neutralized
- * ({@link LogSafe}); nothing is logged at INFO or above per request.
+ * ({@link LogText}); nothing is logged at INFO or above per request.
  */
 public final class RequestGate {
   private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
@@ -174,7 +173,7 @@ public final class RequestGate {
     RateLimitDecision decision = limiter.decide(clientKey, endpoint, true);
     if (!decision.allowed()) {
       if (log.isDebugEnabled()) {
-        log.debug("rejected {} on {}: {}", LogSafe.text(clientKey), LogSafe.text(endpoint), decision.result().reason());
+        log.debug("rejected {} on {}: {}", LogText.text(clientKey), LogText.text(endpoint), decision.result().reason());
       }
       return new Admission(decision, List.of(),
           null, ProblemResponse.rateLimited(decision, decision.violated(), settings.legacyHeaders()));

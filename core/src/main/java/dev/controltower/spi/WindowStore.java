@@ -21,6 +21,19 @@ import java.util.List;
 public interface WindowStore extends AutoCloseable {
 
   /**
+   * The in-memory store, the limiter's default: this process only, bounded by {@code maximumKeys}
+   * pairs, expiring idle pairs on {@code clock}. For a shared store's local fallback, say.
+   *
+   * @param clock the time of expiry and eviction; the limiter's {@code now} should come from it too
+   * @param maximumKeys the most pairs held, {@code >= 1}
+   * @param bucketCount buckets per window, a divisor of 1,000 (the limiter's)
+   * @throws IllegalArgumentException if a bound is out of range
+   */
+  static WindowStore inMemory(java.time.InstantSource clock, long maximumKeys, int bucketCount) {
+    return new dev.controltower.resources.internal.MemoryWindowStore(clock, maximumKeys, bucketCount);
+  }
+
+  /**
    * Admits {@code cost} into every window of {@code plan} or into none: admitted when
    * {@code count + cost <= limit} in every window at {@code nowMillis}, and then counted in each.
    *

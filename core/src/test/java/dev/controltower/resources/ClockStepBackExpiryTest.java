@@ -48,16 +48,18 @@ class ClockStepBackExpiryTest {
         .defaultConfig(RateLimitConfig.builder().requestsPerMinute(3).requestsPerHour(0).requestsPerDay(0).build())
         .clock(clock).build();
     for (int i = 0; i < 3; i++) {
-      assertThat(limiter.checkRateLimit("u", "/e").allowed()).isTrue();     // t = 1,000,000 s, bucket ends 1,000,002 s
+      assertThat(limiter.checkRateLimit("u", "/e").allowed()).isTrue();     // t = 1,000,000 s
     }
     clock.setSeconds(999_900);                                            // the clock steps back 100 s
-    assertThat(limiter.checkRateLimit("u", "/e").allowed()).isFalse();     // counted until 1,000,062 s
+    assertThat(limiter.checkRateLimit("u", "/e").allowed()).isFalse();     // counted until 1,000,060 s
     clock.setSeconds(999_970);                                            // idle 70 s by the clock, still counted
     limiter.checkRateLimit("someone-else", "/e");
     limiter.cleanUp();
     assertThat(limiter.getUsage("u", "/e").get(LimitType.MINUTE).current()).isEqualTo(3);
     assertThat(limiter.checkRateLimit("u", "/e").allowed()).isFalse();
-    clock.setSeconds(1_000_062);                                          // the counts leave the window
+    clock.setMillis(1_000_059_999);
+    assertThat(limiter.checkRateLimit("u", "/e").allowed()).isFalse();
+    clock.setSeconds(1_000_060);                                          // the counts leave the window
     limiter.cleanUp();
     assertThat(limiter.checkRateLimit("u", "/e").allowed()).isTrue();
   }

@@ -98,7 +98,7 @@ class ValuesTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new RateLimitResult(false, null, 1, 1, 0, 1, "x"))
         .isInstanceOf(IllegalArgumentException.class);
-    RateLimitResult rejected = RateLimitResult.rejected(LimitType.HOUR, 5, 5, 3860.0);
+    RateLimitResult rejected = RateLimitResult.rejected(LimitType.HOUR, 5, 5, 3600.0);
     assertThat(rejected.exceeded()).isTrue();
     assertThat(rejected.reason()).isEqualTo("Rate limit exceeded: 5/5 requests per hour");
   }

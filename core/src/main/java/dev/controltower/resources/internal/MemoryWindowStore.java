@@ -47,9 +47,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * busy reserve is separate so that pairs merely in use, which anyone can make cheaply, never compete
  * with exhausted pairs for a place in the parked one.
  *
- * <p>The hot path (an admitted, recorded check) reads the clock once for itself (the store's expiry
- * reads it too), allocates the lookup key and the result and nothing else, and divides nothing unless
- * time crossed a bucket boundary; see {@link WindowState} for the layout that keeps a pair small.
+ * <p>The hot path (an admitted, recorded check of a pair in the front table) takes {@code now} from the
+ * limiter, allocates the {@link Outcome} and nothing else (not even the lookup key), and divides
+ * nothing unless a count can change; see {@link WindowState} for the layout that keeps a pair small.
  */
 public final class MemoryWindowStore implements WindowStore {
   /** The most slots of the front table, a power of two. */
