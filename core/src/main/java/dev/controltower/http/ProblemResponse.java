@@ -83,6 +83,34 @@ public record ProblemResponse(int status, List<HeaderField> headers, String body
     return new ProblemResponse(429, headers, body.toString());
   }
 
+  /** The {@code type} of a request refused as ambiguous; a short name of the ambiguity follows. */
+  public static final String BAD_REQUEST_TYPE_PREFIX = "urn:controltower:problem:bad-request:";
+
+  private static final ProblemResponse AMBIGUOUS_PATH = badRequest("ambiguous-path",
+      "The request path reads as different endpoints once decoded (an encoded ';', '.', '/' or '\\');"
+          + " send it without encoding these characters");
+
+  /**
+   * The 400 answer for a path that two readings send to different endpoints
+   * ({@link PathDecision#AMBIGUOUS}): never counted, never passed. Shared, since it never varies.
+   */
+  public static ProblemResponse ambiguousPath() {
+    return AMBIGUOUS_PATH;
+  }
+
+  /**
+   * A 400 answer with {@code Cache-Control: no-store} and a body of {@code type}, {@code title},
+   * {@code status} and {@code detail}; the text is the server's, never the request's.
+   */
+  static ProblemResponse badRequest(String code, String detail) {
+    StringBuilder body = new StringBuilder(200).append('{');
+    Json.member(body, "type", BAD_REQUEST_TYPE_PREFIX + code).append(',');
+    Json.member(body, "title", "Bad Request").append(',');
+    body.append("\"status\":400,");
+    Json.member(body, "detail", detail).append('}');
+    return new ProblemResponse(400, List.of(new HeaderField("Cache-Control", "no-store")), body.toString());
+  }
+
   /**
    * The 429 answer for a quota violation.
    *

@@ -127,6 +127,24 @@ public final class RequestGate {
     return endpoints.usesPaths();
   }
 
+  /**
+   * What to do with a request by the path its container decoded and mapped: count it against an
+   * endpoint, pass it as excluded, or refuse it (400, {@link ProblemResponse#ambiguousPath()}); see
+   * {@link EndpointResolver#route}. Servlet adapters use this rather than {@link #isExcluded} and
+   * {@link #endpoint}, so that a decoded {@code ;} or {@code ..} is never read again.
+   */
+  public PathDecision route(String method, String decodedPath) {
+    return endpoints.route(method, decodedPath);
+  }
+
+  /**
+   * Whether a path its runtime decoded is excluded under every reading; see
+   * {@link EndpointResolver#isExcludedDecoded}.
+   */
+  public boolean isExcludedDecoded(String method, String decodedPath) {
+    return endpoints.isExcludedDecoded(method, decodedPath);
+  }
+
   /** Whether the path is excluded from limits and tracking; see {@link EndpointResolver#isExcluded}. */
   public boolean isExcluded(String method, String path, boolean decode) {
     return endpoints.isExcluded(method, path, decode);

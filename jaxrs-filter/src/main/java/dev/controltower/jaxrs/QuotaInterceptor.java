@@ -74,7 +74,10 @@ import org.slf4j.LoggerFactory;
  * counts against the {@code default} endpoint, as a servlet path matching no pattern does; JAX-RS runs
  * no post-matching request filter for it, so it is counted by the response filter, whose error answer
  * becomes the 429 when over the limit. Paths of {@code exclude-paths} are matched against the path
- * within the JAX-RS application ({@code UriInfo.getPath()}).
+ * within the JAX-RS application ({@code UriInfo.getPath()}, decoded by the runtime), which is excluded only
+ * when it is excluded under both readings: literally (a decoded {@code ;} or {@code ..} is a character,
+ * as the runtime matched it) and canonically. A decoded path is never decoded or re-read into an
+ * excluded one.
  *
  * <p><b>Who the user is</b>: the {@code SecurityContext} principal, else the API-key header, else the
  * client address (read from the servlet request in a servlet container; elsewhere JAX-RS offers no
@@ -328,7 +331,7 @@ public class QuotaInterceptor
       return; // not matched to a resource method: nothing to name the endpoint by
     }
     RequestGate g = gate();
-    if (g.isExcluded(method, "/" + uriInfo.getPath(true), false)) {
+    if (g.isExcludedDecoded(method, "/" + uriInfo.getPath(true))) {
       return;
     }
     MethodPolicy policy = policy(g, resourceClass, resourceMethod);
@@ -444,7 +447,7 @@ public class QuotaInterceptor
       return;
     }
     RequestGate g = configuredGate();
-    if (g == null || g.isExcluded(method, "/" + uriInfo.getPath(true), false)) {
+    if (g == null || g.isExcludedDecoded(method, "/" + uriInfo.getPath(true))) {
       return;
     }
     Method resourceMethod = resourceInfo.getResourceMethod();

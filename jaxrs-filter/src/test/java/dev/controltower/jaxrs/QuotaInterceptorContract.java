@@ -573,6 +573,26 @@ abstract class QuotaInterceptorContract {
   }
 
   @Test
+  void get_encodedSemicolonOrDotsReadingAsExcluded_isCountedAgainstTheMatchedTemplate() throws Exception {
+    start(TestApplication.with(new QuotaInterceptor(limiter, tracker,
+        HttpSettings.fromMap(Map.of("exclude-paths", "/teams/*")))));
+    limiter.setDefaultConfig(RateLimitConfig.builder().requestsPerMinute(100).build());
+
+    // The runtime matches GET /users/{id}/teams/{team} with id "..;"; read again, "..;" would climb to /teams/red.
+    List<String> uncounted = new ArrayList<>();
+    for (String path : List.of("/api/users/..%3B/teams/red", "/api/users/..%253B/teams/red",
+        "/api/users/.%3B/teams/red", "/api/users/%2E%2E%3B/teams/red", "/api/users/%2E%2E/teams/red")) {
+      HttpResponse<String> r = get(path);
+      if (r.statusCode() == 200 && header(r, "RateLimit") == null) {
+        uncounted.add(path);
+      }
+    }
+
+    assertThat(uncounted).isEmpty();
+    assertThat(header(get("/api/teams/red"), "RateLimit")).isNull(); // not a resource, and excluded
+  }
+
+  @Test
   void get_classRegistrationWithBadProperty_failsWithoutCounting() throws Exception {
     start(new TestApplication(Set.of(QuotaInterceptor.class), Set.of(),
         Map.of("controltower.requests-per-minute", "lots")));

@@ -4,6 +4,7 @@ import dev.controltower.http.Admission;
 import dev.controltower.http.HeaderField;
 import dev.controltower.http.HttpAttributes;
 import dev.controltower.http.HttpSettings;
+import dev.controltower.http.PathDecision;
 import dev.controltower.http.ProblemResponse;
 import dev.controltower.http.ProcessContext;
 import dev.controltower.http.QuotaExceededException;
@@ -66,7 +67,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>What is counted.</b> Only the REQUEST dispatch, once, even when the filter is registered twice
  * (FORWARD, INCLUDE, ERROR and ASYNC dispatches pass through); not a CORS preflight; not a path of
- * {@code exclude-paths}. The user is the principal, else the hashed {@code user-header}, else the client
+ * {@code exclude-paths}. The path is {@code servletPath + pathInfo} as the container decoded it and
+ * used it to pick the servlet: a {@code ;} or {@code ..} in it (sent encoded) is taken literally, as the
+ * container took it; where another reading could name a different endpoint the request is counted
+ * against the endpoint, never passed as excluded, or answered 400 (see
+ * {@link dev.controltower.http.EndpointResolver#route}). The user is the principal, else the hashed {@code user-header}, else the client
  * IP (see {@link dev.controltower.http.ClientIdentityResolver}); the endpoint is the first matching
  * {@code endpoint-patterns} entry for {@code servletPath + pathInfo}, else {@code default} (see
  * {@link dev.controltower.http.EndpointResolver}).
@@ -191,18 +196,24 @@ public final class RateLimitFilter implements Filter {
       return values == null ? List.of() : Collections.list(values);
     };
     // Without endpoint patterns and exclusions no path is looked at: not building it saves work per request.
-    String path = g.usesPaths() ? pathOf(request) : "/";
+    // The path is the one the container decoded and mapped; route() never decodes or re-reads it.
+    PathDecision route = g.route(method, g.usesPaths() ? pathOf(request) : "/");
     // The first registration's decision is final for the request: a pass is marked COUNTED, an admitted
     // request carries its process (see HttpAttributes.COUNTED), and a rejected one goes no further.
-    if (RequestGate.isPreflight(method, headers) || g.isExcluded(method, path, false)) {
+    if (RequestGate.isPreflight(method, headers) || route.kind() == PathDecision.Kind.EXCLUDED) {
       request.setAttribute(HttpAttributes.COUNTED, Boolean.TRUE);
       chain.doFilter(req, res);
+      return;
+    }
+    if (route.kind() == PathDecision.Kind.AMBIGUOUS) {
+      request.setAttribute(HttpAttributes.COUNTED, Boolean.TRUE);
+      write(response, ProblemResponse.ambiguousPath());
       return;
     }
     Principal principal = request.getUserPrincipal();
     String key = g.clientKey(principal == null ? null : principal.getName(), headers, request.getRemoteAddr());
     String requestId = g.settings().trustRequestId() ? request.getHeader("X-Request-Id") : null;
-    Admission admission = g.admit(key, g.endpoint(method, path, false), requestId);
+    Admission admission = g.admit(key, route.endpoint(), requestId);
     if (!admission.admitted()) {
       write(response, admission.rejection());
       return;
