@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -52,18 +54,25 @@ public final class RequestGate {
   private final EndpointResolver endpoints;
   private final Supplier<String> pids;
   private final Logger log;
-  /** The last config's {@code RateLimit-Policy} field: configs rarely change, formatting costs. */
-  private volatile PolicyField lastPolicy;
-
-  private record PolicyField(RateLimitConfig config, HeaderField field) {}
+  private final ProblemResponse ambiguousIdentity;
+  /**
+   * Each endpoint's pre-rendered field parts ({@code RateLimit-Policy}, {@code pk}) under its current
+   * config: configs rarely change, and formatting and hashing cost. Endpoint names are bounded by the
+   * application (patterns, route templates); past {@value #MAX_CACHED_ENDPOINTS} names, parts are made
+   * per request instead of cached.
+   */
+  private final ConcurrentMap<String, RateLimitHeaders.EndpointFields> endpointFields = new ConcurrentHashMap<>();
+  private static final int MAX_CACHED_ENDPOINTS = 4096;
 
   private RequestGate(Builder b) {
     this.settings = b.settings == null ? HttpSettings.defaults() : b.settings;
-    this.limiter = b.limiter == null ? RateLimiter.create(settings.rateLimit()) : b.limiter;
+    this.limiter = b.limiter == null ? settings.newRateLimiter() : b.limiter;
     this.tracker = b.tracker == null ? ResourceTracker.create(settings.quota()) : b.tracker;
     this.identity = new ClientIdentityResolver(settings);
     this.endpoints = new EndpointResolver(settings);
     this.pids = b.pids == null ? RequestGate::randomPid : b.pids;
+    this.ambiguousIdentity = ProblemResponse.ambiguousApiKey(
+        settings.userHeader() == null ? "API-key header" : settings.userHeader());
     this.log = b.logger == null ? LoggerFactory.getLogger(RequestGate.class) : b.logger;
   }
 
@@ -80,13 +89,15 @@ public final class RequestGate {
     return new UUID(high, low).toString();
   }
 
-  private HeaderField policyField(RateLimitConfig config) {
-    PolicyField last = lastPolicy;
-    if (last == null || last.config() != config) {
-      last = new PolicyField(config, new HeaderField(RateLimitHeaders.POLICY, RateLimitHeaders.policy(config)));
-      lastPolicy = last;
+  private RateLimitHeaders.EndpointFields endpointFields(String endpoint, RateLimitConfig config) {
+    RateLimitHeaders.EndpointFields fields = endpointFields.get(endpoint);
+    if (fields == null || fields.config != config) {
+      fields = RateLimitHeaders.fields(config, endpoint);
+      if (endpointFields.size() < MAX_CACHED_ENDPOINTS || endpointFields.containsKey(endpoint)) {
+        endpointFields.put(endpoint, fields);
+      }
     }
-    return last.field();
+    return fields;
   }
 
   /** A builder; every setting is optional. */
@@ -109,9 +120,17 @@ public final class RequestGate {
     return tracker;
   }
 
-  /** The user key of a request; see {@link ClientIdentityResolver#resolve}. */
+  /**
+   * The user key of a request; see {@link ClientIdentityResolver#resolve}. When it is
+   * {@link ClientIdentityResolver#AMBIGUOUS}, answer {@link #ambiguousIdentity()} and do not admit.
+   */
   public String clientKey(String principalName, Function<String, List<String>> headers, String remoteAddr) {
     return identity.resolve(principalName, headers, remoteAddr);
+  }
+
+  /** The 400 answer for a request whose {@link #clientKey} is {@link ClientIdentityResolver#AMBIGUOUS}. */
+  public ProblemResponse ambiguousIdentity() {
+    return ambiguousIdentity;
   }
 
   /** The endpoint a request counts against; see {@link EndpointResolver#endpoint}. */
@@ -174,6 +193,7 @@ public final class RequestGate {
    * @return the admission; when admitted, the caller must {@link #release} its process exactly when
    *     the response completes
    * @throws NullPointerException if {@code clientKey} or {@code endpoint} is null
+   * @throws IllegalArgumentException if {@code clientKey} is {@link ClientIdentityResolver#AMBIGUOUS}
    */
   public Admission admit(String clientKey, String endpoint, String requestId) {
     return admit(clientKey, endpoint, requestId, settings.quota());
@@ -189,20 +209,25 @@ public final class RequestGate {
     Objects.requireNonNull(quota, "quota must not be null");
     Objects.requireNonNull(clientKey, "clientKey must not be null");
     Objects.requireNonNull(endpoint, "endpoint must not be null");
+    if (ClientIdentityResolver.AMBIGUOUS.equals(clientKey)) {
+      throw new IllegalArgumentException("clientKey must be a key, but was " + clientKey
+          + ": answer ProblemResponse.ambiguousApiKey instead of counting the request");
+    }
     RateLimitDecision decision = limiter.decide(clientKey, endpoint, true);
     if (!decision.allowed()) {
       List<LimitType> violated = violated(clientKey, endpoint, decision);
       if (log.isDebugEnabled()) {
         log.debug("rejected {} on {}: {}", LogSafe.text(clientKey), LogSafe.text(endpoint), decision.result().reason());
       }
-      return new Admission(decision, List.of(),
-          null, ProblemResponse.rateLimited(decision, violated, settings.legacyHeaders()));
+      return new Admission(decision, List.of(), null, ProblemResponse.rateLimited(decision, violated,
+          settings.rateLimitHeaders(), endpointFields(endpoint, decision.config())));
     }
     String pid = allocate(requestId, quota);
     ProcessContext process = new ProcessContext(tracker, pid, clientKey, endpoint, quota);
+    String pidHeader = settings.processIdHeader();
     // unmodifiable, so Admission keeps the list without copying it
-    List<HeaderField> headers = RateLimitHeaders.render(decision, settings.legacyHeaders(),
-        policyField(decision.config()), new HeaderField(HttpAttributes.PROCESS_ID_HEADER, pid));
+    List<HeaderField> headers = RateLimitHeaders.render(decision, settings.rateLimitHeaders(),
+        endpointFields(endpoint, decision.config()), pidHeader == null ? null : new HeaderField(pidHeader, pid));
     return new Admission(decision, headers, process, null);
   }
 

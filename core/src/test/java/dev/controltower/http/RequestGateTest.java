@@ -15,6 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class RequestGateTest {
+  /** The partition key of the endpoint "default": the first 9 bytes of its SHA-256, base64. */
+  private static final String PK = ";pk=:N6juwc4ZaH0T:";
   private final FakeClock clock = FakeClock.atMillis(100_000);
   private final RateLimiter limiter = RateLimiter.builder()
       .defaultConfig(RateLimitConfig.builder().requestsPerMinute(3).requestsPerHour(100).requestsPerDay(1000).build())
@@ -39,8 +41,10 @@ class RequestGateTest {
     assertThat(a.process().pid()).isEqualTo("pid-1");
     assertThat(tracker.isTracked("pid-1")).isTrue();
     assertThat(header(a.headers(), "RateLimit-Policy"))
-        .isEqualTo("\"minute\";q=3;w=60, \"hour\";q=100;w=3600, \"day\";q=1000;w=86400");
-    assertThat(header(a.headers(), "RateLimit")).isEqualTo("\"minute\";r=2;t=62");
+        .isEqualTo(RateLimitHeaders.policy(RateLimitConfig.builder().requestsPerMinute(3).requestsPerHour(100)
+            .requestsPerDay(1000).build(), "default"))
+        .isEqualTo("\"minute\";q=3;w=60" + PK + ", \"hour\";q=100;w=3600" + PK + ", \"day\";q=1000;w=86400" + PK);
+    assertThat(header(a.headers(), "RateLimit")).isEqualTo("\"minute\";r=2;t=62" + PK);
     assertThat(header(a.headers(), "X-Process-Id")).isEqualTo("pid-1");
     assertThat(header(a.headers(), "Retry-After")).isNull();
   }
@@ -59,8 +63,9 @@ class RequestGateTest {
     ProblemResponse p = a.rejection();
     assertThat(p.status()).isEqualTo(429);
     assertThat(p.headers()).containsExactly(
-        new HeaderField("RateLimit-Policy", "\"minute\";q=3;w=60, \"hour\";q=100;w=3600, \"day\";q=1000;w=86400"),
-        new HeaderField("RateLimit", "\"minute\";r=0;t=62"),
+        new HeaderField("RateLimit-Policy",
+            "\"minute\";q=3;w=60" + PK + ", \"hour\";q=100;w=3600" + PK + ", \"day\";q=1000;w=86400" + PK),
+        new HeaderField("RateLimit", "\"minute\";r=0;t=62" + PK),
         new HeaderField("Retry-After", "62"),
         new HeaderField("Cache-Control", "no-store"));
     assertThat(p.body()).isEqualTo("{\"type\":\"urn:controltower:problem:rate-limit-exceeded\","
@@ -80,7 +85,7 @@ class RequestGateTest {
     Admission a = gate.admit("user:bob", "default", null);
 
     assertThat(header(a.rejection().headers(), "Retry-After")).isEqualTo("1"); // 0.5 s rounds up to 1
-    assertThat(header(a.rejection().headers(), "RateLimit")).isEqualTo("\"minute\";r=0;t=1");
+    assertThat(header(a.rejection().headers(), "RateLimit")).isEqualTo("\"minute\";r=0;t=1" + PK);
     assertThat(a.rejection().body()).contains("\"retry_after\":1");
     clock.advanceMillis(1_000);
     assertThat(gate.admit("user:bob", "default", null).admitted()).isTrue();

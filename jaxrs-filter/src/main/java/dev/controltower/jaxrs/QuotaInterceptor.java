@@ -1,6 +1,7 @@
 package dev.controltower.jaxrs;
 
 import dev.controltower.http.Admission;
+import dev.controltower.http.ClientIdentityResolver;
 import dev.controltower.http.HeaderField;
 import dev.controltower.http.HttpAttributes;
 import dev.controltower.http.HttpSettings;
@@ -144,8 +145,8 @@ public class QuotaInterceptor
   /** The request property holding this request's admission, for the response filter. */
   private static final String ADMISSION = "dev.controltower.jaxrs.admission";
   private static final String REQUEST_ID_HEADER = "X-Request-Id";
-  /** The problem media type with the charset the servlet filter sends, so both answer alike. */
-  private static final MediaType PROBLEM_TYPE = MediaType.valueOf(ProblemResponse.CONTENT_TYPE).withCharset("utf-8");
+  /** The problem media type, without a charset parameter (RFC 9457 defines none), as the servlet filter sends it. */
+  private static final MediaType PROBLEM_TYPE = MediaType.valueOf(ProblemResponse.CONTENT_TYPE);
 
   @Context
   private ResourceInfo resourceInfo;
@@ -265,8 +266,9 @@ public class QuotaInterceptor
       limiter = servlet.contextAttribute(HttpAttributes.RATE_LIMITER) instanceof RateLimiter l ? l : null;
       tracker = servlet.contextAttribute(HttpAttributes.RESOURCE_TRACKER) instanceof ResourceTracker t ? t : null;
     }
+    boolean builtHere = limiter == null;
     if (limiter == null) {
-      limiter = RateLimiter.create(settings.rateLimit());
+      limiter = settings.newRateLimiter();
       if (servlet != null && servlet.publishIfAbsent(HttpAttributes.RATE_LIMITER, limiter) instanceof RateLimiter l) {
         limiter = l;
       }
@@ -277,6 +279,13 @@ public class QuotaInterceptor
           && servlet.publishIfAbsent(HttpAttributes.RESOURCE_TRACKER, tracker) instanceof ResourceTracker t) {
         tracker = t;
       }
+    }
+    LOG.info("QuotaInterceptor ready: {}", builtHere ? "limits " + settings.rateLimit() + ", " + settings.memoryBound()
+        : "a limiter built elsewhere, with its own limits and bound");
+    if (settings.trustAnyProxy() && HttpSettings.coversEveryAddress(settings.trustedProxies())) {
+      LOG.warn("QuotaInterceptor: trusted-proxies {} covers every address (trust-any-proxy=true): any peer's {}"
+          + " is believed, so a client that reaches this server directly chooses its own key",
+          settings.trustedProxies(), settings.forwardedHeader());
     }
     return RequestGate.builder().settings(settings).rateLimiter(limiter).resourceTracker(tracker).build();
   }
@@ -338,8 +347,12 @@ public class QuotaInterceptor
     String endpoint = endpoint(g, method, resourceClass, policy);
 
     request.setProperty(HttpAttributes.COUNTED, Boolean.TRUE);
-    Admission admission =
-        g.admit(clientKey(g, request), endpoint, request.getHeaderString(REQUEST_ID_HEADER), policy.quota());
+    String key = clientKey(g, request);
+    if (ClientIdentityResolver.AMBIGUOUS.equals(key)) {
+      request.abortWith(toResponse(g.ambiguousIdentity()));
+      return;
+    }
+    Admission admission = g.admit(key, endpoint, request.getHeaderString(REQUEST_ID_HEADER), policy.quota());
     if (!admission.admitted()) {
       request.abortWith(toResponse(admission.rejection()));
       return;
@@ -460,8 +473,13 @@ public class QuotaInterceptor
       return; // the request filter failed on it already, and the answer says so
     }
     request.setProperty(HttpAttributes.COUNTED, Boolean.TRUE);
-    Admission admission = g.admit(clientKey(g, request), endpoint, null);
+    String key = clientKey(g, request);
     MultivaluedMap<String, Object> out = response.getHeaders();
+    if (ClientIdentityResolver.AMBIGUOUS.equals(key)) {
+      answer(response, out, g.ambiguousIdentity());
+      return;
+    }
+    Admission admission = g.admit(key, endpoint, null);
     if (admission.admitted()) {
       g.release(admission.process()); // nothing runs for this request any more
       for (HeaderField f : admission.headers()) {
@@ -469,7 +487,12 @@ public class QuotaInterceptor
       }
       return;
     }
-    ProblemResponse problem = admission.rejection();
+    answer(response, out, admission.rejection());
+  }
+
+  /** Replaces a response that is on its way out with a problem answer. */
+  private static void answer(ContainerResponseContext response, MultivaluedMap<String, Object> out,
+      ProblemResponse problem) {
     response.setStatus(problem.status());
     for (HeaderField f : problem.headers()) {
       out.putSingle(f.name(), f.value());

@@ -129,8 +129,8 @@ abstract class QuotaInterceptorContract {
     HttpResponse<String> r = get("/api/users/1");
 
     assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(header(r, "RateLimit-Policy")).isEqualTo("\"minute\";q=3;w=60");
-    assertThat(header(r, "RateLimit")).isEqualTo("\"minute\";r=2;t=62");
+    assertThat(header(r, "RateLimit-Policy")).isEqualTo(Pk.with("\"minute\";q=3;w=60", "GET /users/{id}"));
+    assertThat(header(r, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=2;t=62", "GET /users/{id}"));
     assertThat(header(r, "Retry-After")).isNull();
     assertThat(header(r, "X-Process-Id")).isNotBlank();
     assertThat(r.body()).isEqualTo("user 1 pid " + header(r, "X-Process-Id"));
@@ -149,8 +149,8 @@ abstract class QuotaInterceptorContract {
 
     assertThat(r.statusCode()).isEqualTo(429);
     assertThat(header(r, "Retry-After")).isEqualTo("62");
-    assertThat(header(r, "RateLimit-Policy")).isEqualTo("\"minute\";q=3;w=60");
-    assertThat(header(r, "RateLimit")).isEqualTo("\"minute\";r=0;t=62");
+    assertThat(header(r, "RateLimit-Policy")).isEqualTo(Pk.with("\"minute\";q=3;w=60", "GET /users/{id}"));
+    assertThat(header(r, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=0;t=62", "GET /users/{id}"));
     assertThat(header(r, "Cache-Control")).isEqualTo("no-store");
     assertThat(header(r, "Content-Type")).startsWith("application/problem+json");
     assertThat(header(r, "X-Process-Id")).isNull();
@@ -218,7 +218,7 @@ abstract class QuotaInterceptorContract {
     HttpResponse<String> fourth = get("/api/still/nothing");
 
     assertThat(first.statusCode()).isEqualTo(404);
-    assertThat(header(first, "RateLimit")).isEqualTo("\"minute\";r=2;t=62");
+    assertThat(header(first, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=2;t=62", "default"));
     assertThat(fourth.statusCode()).isEqualTo(429);
     assertThat(header(fourth, "Retry-After")).isEqualTo("62");
     assertThat(mediaType(fourth)).isEqualTo("application/problem+json");
@@ -236,8 +236,8 @@ abstract class QuotaInterceptorContract {
     HttpResponse<String> third = get("/api/annotated");
 
     assertThat(second.statusCode()).isEqualTo(200);
-    assertThat(header(second, "RateLimit-Policy")).isEqualTo("\"minute\";q=2;w=60, \"hour\";q=1000;w=3600, "
-        + "\"day\";q=10000;w=86400");
+    assertThat(header(second, "RateLimit-Policy")).isEqualTo(Pk.with("\"minute\";q=2;w=60, \"hour\";q=1000;w=3600, "
+        + "\"day\";q=10000;w=86400", "GET /annotated"));
     assertThat(third.statusCode()).isEqualTo(429);
     assertThat(limiter.getConfig(LOCAL, "GET /annotated").requestsPerMinute()).isEqualTo(2);
   }
@@ -329,7 +329,7 @@ abstract class QuotaInterceptorContract {
 
     assertThat(first.statusCode()).isEqualTo(401);
     assertThat(first.body()).isEqualTo("who are you");
-    assertThat(header(first, "RateLimit")).isEqualTo("\"minute\";r=2;t=62");
+    assertThat(header(first, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=2;t=62", "GET /users/{id}"));
     assertThat(fourth.statusCode()).isEqualTo(429);
     assertThat(header(fourth, "Retry-After")).isEqualTo("62");
     assertThat(fourth.body()).contains("\"limit_type\":\"minute\"");
@@ -390,7 +390,7 @@ abstract class QuotaInterceptorContract {
 
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).isEqualTo("async 1");
-    assertThat(header(r, "RateLimit")).isEqualTo("\"minute\";r=2;t=62");
+    assertThat(header(r, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=2;t=62", "GET /failing/async"));
     assertThat(header(r, "X-Process-Id")).isNotBlank();
     assertThat(activeProcessesEventually()).isZero();
     assertThat(tracker.getSystemUsage().systemToolCalls()).isEqualTo(1);
@@ -528,7 +528,7 @@ abstract class QuotaInterceptorContract {
     HttpResponse<String> second = get("/api/users/1");
 
     assertThat(first.statusCode()).isEqualTo(200);
-    assertThat(header(first, "RateLimit-Policy")).isEqualTo("\"minute\";q=1;w=60");
+    assertThat(header(first, "RateLimit-Policy")).isEqualTo(Pk.with("\"minute\";q=1;w=60", "GET /users/{id}"));
     assertThat(second.statusCode()).isEqualTo(429);
   }
 
@@ -568,7 +568,7 @@ abstract class QuotaInterceptorContract {
     assertThat(header(excluded, "X-Process-Id")).isNull();
     assertThat(excludedUnmatched.statusCode()).isEqualTo(404);
     assertThat(header(excludedUnmatched, "RateLimit")).isNull();
-    assertThat(header(counted, "RateLimit")).isEqualTo("\"minute\";r=2;t=62");
+    assertThat(header(counted, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=2;t=62", "GET /users/{id}"));
     assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo(1);
   }
 
@@ -593,6 +593,60 @@ abstract class QuotaInterceptorContract {
   }
 
   @Test
+  void get_twoApiKeyValues_is400ProblemAndNeverCounted() throws Exception {
+    start(TestApplication.with(new QuotaInterceptor(limiter, tracker,
+        HttpSettings.fromMap(Map.of("user-header", "X-API-Key")))));
+
+    HttpResponse<String> commaList = get("/api/users/1", "X-API-Key", "sk-1, sk-2");
+    HttpResponse<String> twoLines = get("/api/users/1", "X-API-Key", "sk-1", "X-API-Key", "sk-2");
+    HttpResponse<String> unmatched = get("/api/nothing", "X-API-Key", "sk-1,sk-2");
+
+    for (HttpResponse<String> r : List.of(commaList, twoLines, unmatched)) {
+      assertThat(r.statusCode()).isEqualTo(400);
+      assertThat(header(r, "Content-Type")).isEqualTo("application/problem+json");
+      assertThat(header(r, "RateLimit")).isNull();
+      assertThat(r.body()).startsWith("{\"type\":\"urn:controltower:problem:bad-request:ambiguous-api-key\"")
+          .doesNotContain("sk-");
+    }
+    assertThat(limiter.trackedKeys()).isZero();
+    assertThat(tracker.getSystemUsage().totalProcesses()).isZero();
+  }
+
+  @Test
+  void get_rateLimitHeadersNoneAndNoPid_429StillHasRetryAfterAndProblemBody() throws Exception {
+    start(TestApplication.with(new QuotaInterceptor(limiter, tracker,
+        HttpSettings.fromMap(Map.of("rate-limit-headers", "none", "process-id-header", "none")))));
+
+    HttpResponse<String> admitted = get("/api/users/1");
+    get("/api/users/2");
+    get("/api/users/3");
+    HttpResponse<String> limited = get("/api/users/4");
+
+    assertThat(admitted.statusCode()).isEqualTo(200);
+    assertThat(admitted.headers().map().keySet()).noneMatch(n -> n.toLowerCase().contains("ratelimit")
+        || n.equalsIgnoreCase("X-Process-Id"));
+    assertThat(limited.statusCode()).isEqualTo(429);
+    assertThat(header(limited, "Retry-After")).isEqualTo("62");
+    assertThat(header(limited, "RateLimit")).isNull();
+    assertThat(header(limited, "Content-Type")).isEqualTo("application/problem+json");
+    assertThat(limited.body()).contains("\"retry_after\":62");
+  }
+
+  @Test
+  void get_rateLimitHeadersLegacyAndRenamedPid_sendsThoseFields() throws Exception {
+    start(TestApplication.with(new QuotaInterceptor(limiter, tracker,
+        HttpSettings.fromMap(Map.of("rate-limit-headers", "legacy", "process-id-header", "X-Run-Id")))));
+
+    HttpResponse<String> r = get("/api/users/1");
+
+    assertThat(header(r, "X-RateLimit-Limit")).isEqualTo("3");
+    assertThat(header(r, "X-RateLimit-Remaining")).isEqualTo("2");
+    assertThat(header(r, "RateLimit-Policy")).isNull();
+    assertThat(header(r, "X-Process-Id")).isNull();
+    assertThat(r.body()).endsWith("pid " + header(r, "X-Run-Id"));
+  }
+
+  @Test
   void get_classRegistrationWithBadProperty_failsWithoutCounting() throws Exception {
     start(new TestApplication(Set.of(QuotaInterceptor.class), Set.of(),
         Map.of("controltower.requests-per-minute", "lots")));
@@ -613,7 +667,7 @@ abstract class QuotaInterceptorContract {
     HttpResponse<String> second = get("/api/users/2");
 
     assertThat(first.statusCode()).isEqualTo(200);
-    assertThat(header(first, "RateLimit-Policy")).isEqualTo("\"minute\";q=1;w=60");
+    assertThat(header(first, "RateLimit-Policy")).isEqualTo(Pk.with("\"minute\";q=1;w=60", "GET /users/{id}"));
     assertThat(second.statusCode()).isEqualTo(429);
   }
 
@@ -696,9 +750,9 @@ abstract class QuotaInterceptorContract {
     assertThat(servlet1.statusCode()).isEqualTo(200);
     assertThat(servlet1.body()).startsWith("legacy /1 pid ");
     assertThat(resource.statusCode()).isEqualTo(200);
-    assertThat(header(resource, "RateLimit")).isEqualTo("\"minute\";r=1;t=62");
+    assertThat(header(resource, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=1;t=62", "GET /users/{id}"));
     assertThat(servlet2.statusCode()).isEqualTo(200);
-    assertThat(header(servlet2, "RateLimit")).isEqualTo("\"minute\";r=0;t=62");
+    assertThat(header(servlet2, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=0;t=62", "GET /users/{id}"));
     assertThat(resourceRejected.statusCode()).isEqualTo(429);
     assertThat(servletRejected.statusCode()).isEqualTo(429);
     assertThat(limiter.getUsage(LOCAL, "GET /users/{id}").get(LimitType.MINUTE).current()).isEqualTo(3);
@@ -754,8 +808,8 @@ abstract class QuotaInterceptorContract {
       assertThat(header(fromResource, name).replace(" ", "")).as(name)
           .isEqualToIgnoringCase(header(fromServlet, name).replace(" ", ""));
     }
-    assertThat(header(fromServlet, "RateLimit")).isEqualTo("\"minute\";r=2;t=62");
-    assertThat(header(fromResource, "RateLimit")).isEqualTo("\"minute\";r=1;t=62");
+    assertThat(header(fromServlet, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=2;t=62", "GET /users/{id}"));
+    assertThat(header(fromResource, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=1;t=62", "GET /users/{id}"));
     assertThat(header(fromResource, "X-Process-Id")).isNotBlank();
     assertThat(header(fromServlet, "X-Process-Id")).isNotBlank();
     assertThat(activeProcessesEventually()).isZero();

@@ -1,6 +1,7 @@
 package dev.controltower.servlet;
 
 import dev.controltower.http.Admission;
+import dev.controltower.http.ClientIdentityResolver;
 import dev.controltower.http.HeaderField;
 import dev.controltower.http.HttpAttributes;
 import dev.controltower.http.HttpSettings;
@@ -93,7 +94,7 @@ import org.slf4j.LoggerFactory;
 public final class RateLimitFilter implements Filter {
   private static final Logger LOG = LoggerFactory.getLogger(RateLimitFilter.class);
   private static final List<String> RATE_PARAMETERS =
-      List.of("requests-per-minute", "requests-per-hour", "requests-per-day", "burst-size");
+      List.of("requests-per-minute", "requests-per-hour", "requests-per-day", "burst-size", "max-keys");
 
   private final RateLimiter givenLimiter;
   private final ResourceTracker givenTracker;
@@ -148,7 +149,7 @@ public final class RateLimitFilter implements Filter {
     }
     boolean builtHere = limiter == null;
     if (builtHere) {
-      limiter = RateLimiter.create(settings.rateLimit());
+      limiter = settings.newRateLimiter();
     } else {
       List<String> ignored = RATE_PARAMETERS.stream().filter(params::containsKey).toList();
       if (!ignored.isEmpty()) {
@@ -170,8 +171,14 @@ public final class RateLimitFilter implements Filter {
     }
     gate = RequestGate.builder().settings(settings).rateLimiter(limiter).resourceTracker(tracker).build();
     LOG.info("RateLimitFilter {} ready: {}, endpoints {}", config.getFilterName(),
-        builtHere ? "limits " + settings.rateLimit() : "a limiter built elsewhere, with its own limits",
+        builtHere ? "limits " + settings.rateLimit() + ", " + settings.memoryBound()
+            : "a limiter built elsewhere, with its own limits and bound",
         settings.endpointPatterns());
+    if (settings.trustAnyProxy() && HttpSettings.coversEveryAddress(settings.trustedProxies())) {
+      LOG.warn("RateLimitFilter {}: trusted-proxies {} covers every address (trust-any-proxy=true): any peer's {}"
+          + " is believed, so a client that reaches this server directly chooses its own key",
+          config.getFilterName(), settings.trustedProxies(), settings.forwardedHeader());
+    }
   }
 
   /** The gate this filter admits requests through; {@code null} before {@link #init}. */
@@ -212,6 +219,11 @@ public final class RateLimitFilter implements Filter {
     }
     Principal principal = request.getUserPrincipal();
     String key = g.clientKey(principal == null ? null : principal.getName(), headers, request.getRemoteAddr());
+    if (ClientIdentityResolver.AMBIGUOUS.equals(key)) {
+      request.setAttribute(HttpAttributes.COUNTED, Boolean.TRUE);
+      write(response, g.ambiguousIdentity());
+      return;
+    }
     String requestId = g.settings().trustRequestId() ? request.getHeader("X-Request-Id") : null;
     Admission admission = g.admit(key, route.endpoint(), requestId);
     if (!admission.admitted()) {
@@ -264,8 +276,8 @@ public final class RateLimitFilter implements Filter {
   private static void write(HttpServletResponse response, ProblemResponse problem) throws IOException {
     response.setStatus(problem.status());
     setHeaders(response, problem.headers());
+    // No charset parameter: application/problem+json defines none (RFC 9457); the bytes are UTF-8.
     response.setContentType(ProblemResponse.CONTENT_TYPE);
-    response.setCharacterEncoding(StandardCharsets.UTF_8.name());
     byte[] body = problem.body().getBytes(StandardCharsets.UTF_8);
     response.setContentLength(body.length);
     try {
