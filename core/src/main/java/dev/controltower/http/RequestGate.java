@@ -232,13 +232,16 @@ public final class RequestGate {
   }
 
   private String allocate(String requestId, ResourceQuota quota) {
+    // A pid in use is never allocated (the tracker would WARN about it): a trusted request id that is
+    // in flight already, or a generated pid that repeats, is passed over. Only two requests racing with
+    // the same trusted X-Request-Id can still meet in allocate; that WARN is then the client's doing.
     if (settings.trustRequestId() && requestId != null && REQUEST_ID.matcher(requestId).matches()
-        && tracker.allocate(requestId, quota)) {
+        && !tracker.isTracked(requestId) && tracker.allocate(requestId, quota)) {
       return requestId;
     }
     while (true) {
       String pid = pids.get();
-      if (tracker.allocate(pid, quota)) {
+      if (!tracker.isTracked(pid) && tracker.allocate(pid, quota)) {
         return pid;
       }
     }

@@ -126,6 +126,27 @@ class RequestGateTest {
   }
 
   @Test
+  void admit_requestIdOrGeneratedPidInUse_neverReachesTheTrackersDuplicateWarning() {
+    RecordingLogger trackerLog = new RecordingLogger();
+    ResourceTracker quiet = ResourceTracker.builder().clock(clock).logger(trackerLog).build();
+    AtomicInteger n = new AtomicInteger();
+    RequestGate gate = RequestGate.builder().settings(HttpSettings.fromMap(Map.of("trust-request-id", "true")))
+        .rateLimiter(RateLimiter.create()).resourceTracker(quiet).pidSource(() -> "pid-" + (n.incrementAndGet() / 2))
+        .build();
+
+    ProcessContext first = gate.admit("user:alice", "default", "req-42").process();
+    ProcessContext second = gate.admit("user:alice", "default", "req-42").process(); // in flight: a fresh pid
+    ProcessContext third = gate.admit("user:alice", "default", null).process();
+    ProcessContext fourth = gate.admit("user:alice", "default", null).process();     // pid-1 again, passed over
+
+    assertThat(first.pid()).isEqualTo("req-42");
+    assertThat(second.pid()).isEqualTo("pid-0");
+    assertThat(third.pid()).isEqualTo("pid-1");
+    assertThat(fourth.pid()).isEqualTo("pid-2");
+    assertThat(trackerLog.lines()).isEmpty();
+  }
+
+  @Test
   void release_twice_releasesOnce() {
     RequestGate gate = gate(Map.of());
     ProcessContext p = gate.admit("user:alice", "default", null).process();
