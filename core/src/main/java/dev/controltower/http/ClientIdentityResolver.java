@@ -37,6 +37,15 @@ import java.util.function.Function;
 public final class ClientIdentityResolver {
   /** The shared key of requests that yield no identity. */
   public static final String ANONYMOUS = "anonymous";
+  /**
+   * What {@link #resolve} answers for a request that sent more than one value of the configured API-key
+   * header (two lines, or a comma list): not a key. Such a request is refused with 400
+   * ({@link ProblemResponse#ambiguousApiKey}), never counted under one of its values: a gateway in front
+   * that verified another of them than the one read here would let a client pick a fresh budget per
+   * request. No real key can equal it (every key has a {@code user:}, {@code key:} or {@code ip:}
+   * prefix, or is {@value #ANONYMOUS}).
+   */
+  public static final String AMBIGUOUS = "ambiguous";
   /** The longest key; longer names are hashed. */
   public static final int MAX_KEY_LENGTH = 80;
   /** The longest forwarding entry looked at. */
@@ -73,13 +82,18 @@ public final class ClientIdentityResolver {
    * @param principalName the authenticated principal's name, or {@code null}
    * @param headers every value of a request header by name (an empty list or {@code null} when absent)
    * @param remoteAddr the direct peer's address as the container reports it, or {@code null}
-   * @return the key; never null, never longer than {@value #MAX_KEY_LENGTH}
+   * @return the key, never null, never longer than {@value #MAX_KEY_LENGTH}; or {@link #AMBIGUOUS} when
+   *     the configured API-key header has more than one value, whichever source would win
    */
   public String resolve(String principalName, Function<String, List<String>> headers, String remoteAddr) {
+    List<String> apiKeys = settings.userHeader() == null || headers == null ? null : headers.apply(settings.userHeader());
+    if (apiKeys != null && isAmbiguous(apiKeys)) {
+      return AMBIGUOUS;
+    }
     for (IdentitySource source : settings.identityOrder()) {
       String key = switch (source) {
         case PRINCIPAL -> principalName == null || principalName.isEmpty() ? null : capped("user:", principalName);
-        case USER_HEADER -> apiKey(headers);
+        case USER_HEADER -> apiKey(apiKeys);
         case IP -> clientAddress(headers, remoteAddr);
       };
       if (key != null) {
@@ -89,11 +103,20 @@ public final class ClientIdentityResolver {
     return ANONYMOUS;
   }
 
-  private String apiKey(Function<String, List<String>> headers) {
-    if (settings.userHeader() == null || headers == null) {
-      return null;
+  /** More than one non-blank value: several header lines, or one line holding a comma list. */
+  private static boolean isAmbiguous(List<String> values) {
+    int present = 0;
+    for (String v : values) {
+      if (v != null && !v.isBlank()) {
+        if (++present > 1 || v.indexOf(',') >= 0) {
+          return true;
+        }
+      }
     }
-    List<String> values = headers.apply(settings.userHeader());
+    return false;
+  }
+
+  private static String apiKey(List<String> values) {
     if (values == null || values.isEmpty() || values.get(0) == null || values.get(0).isBlank()) {
       return null;
     }

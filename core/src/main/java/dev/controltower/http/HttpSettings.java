@@ -1,6 +1,7 @@
 package dev.controltower.http;
 
 import dev.controltower.resources.RateLimitConfig;
+import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceQuota;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +42,11 @@ import java.util.function.Function;
  *       filter): an unverified key is whatever the client sends, and a client that sends a new one each
  *       time gets a new budget each time</td><td>none</td></tr>
  *   <tr><td>{@code trusted-proxies}</td><td>comma list of CIDR blocks or addresses whose forwarding
- *       header is believed</td><td>none: forwarding headers are ignored</td></tr>
+ *       header is believed. A block that covers every address ({@code 0.0.0.0/0}, {@code ::/0}) lets
+ *       every client choose its own key, and is refused unless {@code trust-any-proxy} is
+ *       true</td><td>none: forwarding headers are ignored</td></tr>
+ *   <tr><td>{@code trust-any-proxy}</td><td>accept a {@code trusted-proxies} block that covers every
+ *       address (for a deployment that only a proxy can reach); a WARN is logged at startup</td><td>false</td></tr>
  *   <tr><td>{@code forwarded-header}</td><td>the forwarding header read from trusted proxies:
  *       {@code X-Forwarded-For}, {@code Forwarded} (RFC 7239) or another comma list such as
  *       {@code X-Real-IP}</td><td>{@code X-Forwarded-For}</td></tr>
@@ -56,7 +61,20 @@ import java.util.function.Function;
  *       nor tracked</td><td>none</td></tr>
  *   <tr><td>{@code case-insensitive-paths}</td><td>whether paths and patterns are compared ignoring
  *       case</td><td>false</td></tr>
- *   <tr><td>{@code legacy-headers}</td><td>also send {@code X-RateLimit-Limit/Remaining/Reset}</td><td>false</td></tr>
+ *   <tr><td>{@code rate-limit-headers}</td><td>which rate-limit fields a response carries:
+ *       {@code draft} ({@code RateLimit-Policy} and {@code RateLimit}, draft-ietf-httpapi-ratelimit-headers-10),
+ *       {@code legacy} ({@code X-RateLimit-Limit/Remaining/Reset}), {@code both}, or {@code none}. A 429
+ *       carries {@code Retry-After} (when a wait exists) and its problem body in every
+ *       mode</td><td>{@code draft}</td></tr>
+ *   <tr><td>{@code legacy-headers}</td><td>older spelling: {@code true} is {@code rate-limit-headers=both};
+ *       not together with {@code rate-limit-headers}</td><td>false</td></tr>
+ *   <tr><td>{@code process-id-header}</td><td>the response header that carries an admitted request's
+ *       pid, or {@code none}</td><td>{@code X-Process-Id}</td></tr>
+ *   <tr><td>{@code max-keys}</td><td>the most (user, endpoint) pairs the limiter holds
+ *       ({@code RateLimiter.Builder.maximumKeys}), 1 or more; each costs about {@value #BYTES_PER_PAIR}
+ *       bytes of heap (BENCHMARKS.md), so 1,000,000 is about 241 MB. Size it to the heap: the startup
+ *       log states the bound and its estimate. Ignored, with a warning, when the limiter is built
+ *       elsewhere</td><td>1000000</td></tr>
  *   <tr><td>{@code trust-request-id}</td><td>use a well-formed incoming {@code X-Request-Id} as the pid
  *       (it is then echoed in {@code X-Process-Id})</td><td>false</td></tr>
  * </table>
@@ -72,13 +90,25 @@ import java.util.function.Function;
  * @param endpointPatterns endpoint patterns, in match order
  * @param excludePaths patterns of paths that are neither limited nor tracked
  * @param caseInsensitivePaths whether paths are compared ignoring case
- * @param legacyHeaders whether {@code X-RateLimit-*} headers are sent too
  * @param trustRequestId whether a well-formed incoming {@code X-Request-Id} becomes the pid
+ * @param trustAnyProxy whether a trusted-proxy block may cover every address
+ * @param rateLimitHeaders which rate-limit fields responses carry
+ * @param processIdHeader the header carrying the pid, or {@code null} for none
+ * @param maxKeys the limiter's bound on (user, endpoint) pairs, {@code >= 1}
  */
 public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<IdentitySource> identityOrder,
     String userHeader, List<Cidr> trustedProxies, String forwardedHeader, int maxForwardedHops,
     int ipv6PrefixLength, List<String> endpointPatterns, List<String> excludePaths,
-    boolean caseInsensitivePaths, boolean legacyHeaders, boolean trustRequestId) {
+    boolean caseInsensitivePaths, boolean trustRequestId, boolean trustAnyProxy,
+    RateLimitHeaders.Mode rateLimitHeaders, String processIdHeader, long maxKeys) {
+
+  /**
+   * Heap bytes per (user, endpoint) pair the limiter holds, as measured in BENCHMARKS.md (retained heap,
+   * one check per pair, 241.1 B); the startup log's estimate for {@code max-keys} uses it.
+   */
+  public static final int BYTES_PER_PAIR = 241;
+  /** The limiter's own default bound, {@code max-keys} when unset. */
+  public static final long DEFAULT_MAX_KEYS = 1_000_000L;
 
   /** Every parameter name, in the order of the table above. */
   public static final List<String> PARAMETERS = List.of(
@@ -87,18 +117,22 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
       "max-input-tokens", "max-output-tokens", "max-context-tokens", "timeout-seconds", "soft-timeout-seconds",
       "identity-order", "user-header", "trusted-proxies", "forwarded-header", "max-forwarded-hops",
       "ipv6-prefix-length", "endpoint-patterns", "exclude-paths", "case-insensitive-paths",
-      "legacy-headers", "trust-request-id");
+      "legacy-headers", "trust-request-id", "trust-any-proxy", "rate-limit-headers", "process-id-header",
+      "max-keys");
 
   private static final HttpSettings DEFAULTS = new HttpSettings(RateLimitConfig.defaults(), ResourceQuota.defaults(),
       List.of(IdentitySource.PRINCIPAL, IdentitySource.USER_HEADER, IdentitySource.IP), null, List.of(),
-      "X-Forwarded-For", 10, 56, List.of(), List.of(), false, false, false);
+      "X-Forwarded-For", 10, 56, List.of(), List.of(), false, false, false, RateLimitHeaders.Mode.DRAFT,
+      HttpAttributes.PROCESS_ID_HEADER, DEFAULT_MAX_KEYS);
 
   /**
    * Validates and copies the fields.
    *
-   * @throws IllegalArgumentException if a value is out of range, a header name is not a token, or a
-   *     pattern does not parse
-   * @throws NullPointerException if a field other than {@code userHeader} is null
+   * @throws IllegalArgumentException if a value is out of range, a header name is not a token, a
+   *     pattern does not parse, or a trusted-proxy block covers every address without
+   *     {@code trustAnyProxy}
+   * @throws NullPointerException if a field other than {@code userHeader} or {@code processIdHeader} is
+   *     null
    */
   public HttpSettings {
     Objects.requireNonNull(rateLimit, "rateLimit must not be null");
@@ -111,6 +145,19 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
       throw new IllegalArgumentException("userHeader must be a header name but was '" + LogText.text(userHeader) + "'");
     }
     trustedProxies = List.copyOf(Objects.requireNonNull(trustedProxies, "trustedProxies must not be null"));
+    Cidr everything = coveringEverything(trustedProxies);
+    if (everything != null && !trustAnyProxy) {
+      throw new IllegalArgumentException("trustedProxies must not cover every address without trustAnyProxy, but had "
+          + everything + ": every client could then choose its own key through the forwarding header");
+    }
+    Objects.requireNonNull(rateLimitHeaders, "rateLimitHeaders must not be null");
+    if (processIdHeader != null && !isToken(processIdHeader)) {
+      throw new IllegalArgumentException(
+          "processIdHeader must be a header name but was '" + LogText.text(processIdHeader) + "'");
+    }
+    if (maxKeys < 1) {
+      throw new IllegalArgumentException("maxKeys must be >= 1 but was " + maxKeys);
+    }
     Objects.requireNonNull(forwardedHeader, "forwardedHeader must not be null");
     if (!isToken(forwardedHeader)) {
       throw new IllegalArgumentException(
@@ -130,6 +177,36 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
     for (String p : excludePaths) {
       PathPattern.compile("excludePaths", p, caseInsensitivePaths);
     }
+  }
+
+  /** Whether a block of the list covers every address of its family ({@code 0.0.0.0/0}, {@code ::/0}). */
+  public static boolean coversEveryAddress(List<Cidr> blocks) {
+    return coveringEverything(blocks) != null;
+  }
+
+  /** The first block that covers every address of its family ({@code /0}), or null. */
+  static Cidr coveringEverything(List<Cidr> blocks) {
+    for (Cidr c : blocks) {
+      if (c.prefixLength() == 0) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  /** A limiter with these settings' default limits and bound ({@link #rateLimit()}, {@link #maxKeys()}). */
+  public RateLimiter newRateLimiter() {
+    return RateLimiter.builder().defaultConfig(rateLimit).maximumKeys(maxKeys).build();
+  }
+
+  /**
+   * The limiter bound for a startup log line: {@code max-keys 200000 (about 48 MB of heap at 241 bytes
+   * per pair)}.
+   */
+  public String memoryBound() {
+    long bytes = maxKeys * BYTES_PER_PAIR;
+    String heap = bytes >= 10L << 20 ? (bytes >> 20) + " MB" : (bytes >> 10) + " KB";
+    return "max-keys " + maxKeys + " (about " + heap + " of heap at " + BYTES_PER_PAIR + " bytes per pair)";
   }
 
   /** Every parameter at its default (see the class comment). */
@@ -208,14 +285,54 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
             + " but had '" + LogText.text(item) + "' in '" + LogText.text(p.raw("trusted-proxies")) + "'", e);
       }
     }
+    boolean trustAnyProxy = p.bool("trust-any-proxy", false);
+    Cidr everything = coveringEverything(proxies);
+    if (everything != null && !trustAnyProxy) {
+      throw new IllegalArgumentException("trusted-proxies covers every address with " + everything + " in '"
+          + LogText.text(p.raw("trusted-proxies")) + "': every client could then choose its own key through the"
+          + " forwarding header. List the proxies' own addresses, or set trust-any-proxy=true if only a proxy"
+          + " can reach this server");
+    }
     String forwardedHeader = p.header("forwarded-header", DEFAULTS.forwardedHeader);
     int hops = p.inRange("max-forwarded-hops", DEFAULTS.maxForwardedHops, 1, 100);
     int v6 = p.inRange("ipv6-prefix-length", DEFAULTS.ipv6PrefixLength, 1, 128);
     boolean caseInsensitive = p.bool("case-insensitive-paths", false);
     List<String> patterns = p.patterns("endpoint-patterns", caseInsensitive);
     List<String> excludes = p.patterns("exclude-paths", caseInsensitive);
+    RateLimitHeaders.Mode mode = RateLimitHeaders.Mode.DRAFT;
+    String modeText = p.raw("rate-limit-headers");
+    if (modeText != null) {
+      if (p.raw("legacy-headers") != null) {
+        throw new IllegalArgumentException("legacy-headers and rate-limit-headers must not both be set, but were '"
+            + LogText.text(p.raw("legacy-headers")) + "' and '" + LogText.text(modeText)
+            + "'; use rate-limit-headers alone (legacy-headers=true is rate-limit-headers=both)");
+      }
+      mode = RateLimitHeaders.Mode.fromParameter(modeText.strip());
+      if (mode == null) {
+        throw p.invalid("rate-limit-headers", "one of draft, legacy, both, none");
+      }
+    } else if (p.bool("legacy-headers", false)) {
+      mode = RateLimitHeaders.Mode.BOTH;
+    }
+    String pidHeader = DEFAULTS.processIdHeader;
+    String pidText = p.raw("process-id-header");
+    if (pidText != null) {
+      pidHeader = pidText.strip().equalsIgnoreCase("none") ? null : p.header("process-id-header", null);
+      if (pidText.isBlank()) {
+        throw p.invalid("process-id-header", "a header name or none");
+      }
+    }
+    long maxKeys = DEFAULT_MAX_KEYS;
+    String maxKeysText = p.raw("max-keys");
+    if (maxKeysText != null) {
+      String m = maxKeysText.strip().replace("_", "");
+      if (!m.matches("[0-9]{1,18}") || Long.parseLong(m) < 1) {
+        throw p.invalid("max-keys", "a whole number >= 1 (pairs the limiter holds)");
+      }
+      maxKeys = Long.parseLong(m);
+    }
     return new HttpSettings(rate, quota, order, userHeader, proxies, forwardedHeader, hops, v6, patterns, excludes,
-        caseInsensitive, p.bool("legacy-headers", false), p.bool("trust-request-id", false));
+        caseInsensitive, p.bool("trust-request-id", false), trustAnyProxy, mode, pidHeader, maxKeys);
   }
 
   /** Whether {@code name} is an HTTP token (RFC 9110), as header names must be. */

@@ -17,6 +17,42 @@ final class Paths {
    * {@code lowerCase}.
    */
   static List<String> segments(String path, boolean decode, boolean lowerCase) {
+    return segments(path, decode, lowerCase, false);
+  }
+
+  /**
+   * The segments of a path that its container has already decoded and mapped, read as the container
+   * read it: a {@code ;} or {@code ..} still in such a path was sent encoded ({@code %3B}, {@code %2E}),
+   * so the container took it as a literal character, not as a path parameter or a dot segment; and a
+   * {@code %} came from {@code %25}. Only empty and {@code .} segments are dropped (they cannot move
+   * the path anywhere); case is folded if {@code lowerCase}.
+   */
+  static List<String> literalSegments(String path, boolean lowerCase) {
+    return segments(path, false, lowerCase, true);
+  }
+
+  /**
+   * Whether {@link #segments} and {@link #literalSegments} can read this (undecoded-again) path
+   * differently: it holds a {@code ;} or a {@code ..} segment.
+   */
+  static boolean readsTwoWays(String path) {
+    if (path == null) {
+      return false;
+    }
+    if (path.indexOf(';') >= 0) {
+      return true;
+    }
+    for (int i = path.indexOf(".."); i >= 0; i = path.indexOf("..", i + 1)) {
+      boolean startsSegment = i == 0 || path.charAt(i - 1) == '/';
+      boolean endsSegment = i + 2 == path.length() || path.charAt(i + 2) == '/';
+      if (startsSegment && endsSegment) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static List<String> segments(String path, boolean decode, boolean lowerCase, boolean literal) {
     List<String> out = new ArrayList<>();
     if (path == null) {
       return out;
@@ -29,7 +65,7 @@ final class Paths {
         end = n;
       }
       String seg = path.substring(start, end);
-      int semi = seg.indexOf(';');
+      int semi = literal ? -1 : seg.indexOf(';');
       if (semi >= 0) {
         seg = seg.substring(0, semi);
       }
@@ -39,7 +75,7 @@ final class Paths {
       if (lowerCase) {
         seg = seg.toLowerCase(Locale.ROOT);
       }
-      if (seg.equals("..")) {
+      if (!literal && seg.equals("..")) {
         if (!out.isEmpty()) {
           out.remove(out.size() - 1);
         }

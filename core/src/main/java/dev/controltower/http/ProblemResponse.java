@@ -25,7 +25,7 @@ import java.util.Objects;
  * @param body the JSON body
  */
 public record ProblemResponse(int status, List<HeaderField> headers, String body) {
-  /** The body's media type. */
+  /** The body's media type, exactly: RFC 9457 defines no {@code charset} parameter for it (JSON is UTF-8). */
   public static final String CONTENT_TYPE = "application/problem+json";
   /** The {@code type} of a rate-limit rejection. */
   public static final String RATE_LIMIT_TYPE = "urn:controltower:problem:rate-limit-exceeded";
@@ -47,7 +47,7 @@ public record ProblemResponse(int status, List<HeaderField> headers, String body
   }
 
   /**
-   * The 429 answer for a rejected decision.
+   * The 429 answer for a rejected decision, with the draft fields and no {@code pk}.
    *
    * @param decision a rejection
    * @param violated every window over its limit (the refusing one included), in check order
@@ -55,11 +55,31 @@ public record ProblemResponse(int status, List<HeaderField> headers, String body
    * @throws IllegalArgumentException if the decision admits
    */
   public static ProblemResponse rateLimited(RateLimitDecision decision, List<LimitType> violated, boolean legacy) {
+    return rateLimited(decision, violated, legacy ? RateLimitHeaders.Mode.BOTH : RateLimitHeaders.Mode.DRAFT, (String) null);
+  }
+
+  /**
+   * The 429 answer for a rejected decision: {@code Retry-After} and the problem body in every mode, the
+   * rate-limit fields that {@code mode} asks for.
+   *
+   * @param decision a rejection
+   * @param violated every window over its limit (the refusing one included), in check order
+   * @param mode which rate-limit fields to add
+   * @param endpoint the endpoint name, for the fields' {@code pk}; null for none
+   * @throws IllegalArgumentException if the decision admits
+   */
+  public static ProblemResponse rateLimited(RateLimitDecision decision, List<LimitType> violated,
+      RateLimitHeaders.Mode mode, String endpoint) {
+    return rateLimited(decision, violated, mode, RateLimitHeaders.fields(decision.config(), endpoint));
+  }
+
+  static ProblemResponse rateLimited(RateLimitDecision decision, List<LimitType> violated, RateLimitHeaders.Mode mode,
+      RateLimitHeaders.EndpointFields fields) {
     if (decision.allowed()) {
       throw new IllegalArgumentException("decision must be a rejection but was " + decision);
     }
     RateLimitResult r = decision.result();
-    List<HeaderField> headers = new ArrayList<>(RateLimitHeaders.render(decision, legacy, null, null));
+    List<HeaderField> headers = new ArrayList<>(RateLimitHeaders.render(decision, mode, fields, null));
     headers.add(new HeaderField("Cache-Control", "no-store"));
     long retryAfter = Math.max(1, decision.resetSeconds());
     StringBuilder policies = new StringBuilder("[");
@@ -81,6 +101,45 @@ public record ProblemResponse(int status, List<HeaderField> headers, String body
     body.append("\"retry_after\":").append(retryAfter).append(',');
     body.append("\"violated-policies\":").append(policies).append('}');
     return new ProblemResponse(429, headers, body.toString());
+  }
+
+  /** The {@code type} of a request refused as ambiguous; a short name of the ambiguity follows. */
+  public static final String BAD_REQUEST_TYPE_PREFIX = "urn:controltower:problem:bad-request:";
+
+  private static final ProblemResponse AMBIGUOUS_PATH = badRequest("ambiguous-path",
+      "The request path reads as different endpoints once decoded (an encoded ';', '.', '/' or '\\');"
+          + " send it without encoding these characters");
+
+  /**
+   * The 400 answer for a path that two readings send to different endpoints
+   * ({@link PathDecision#AMBIGUOUS}): never counted, never passed. Shared, since it never varies.
+   */
+  public static ProblemResponse ambiguousPath() {
+    return AMBIGUOUS_PATH;
+  }
+
+  /**
+   * The 400 answer for a request with more than one value of the API-key header
+   * ({@link ClientIdentityResolver#AMBIGUOUS}): never counted, never passed.
+   *
+   * @param header the configured header name (server-side text)
+   */
+  public static ProblemResponse ambiguousApiKey(String header) {
+    return badRequest("ambiguous-api-key", "More than one " + header + " value was sent (several header lines,"
+        + " or a comma list); send exactly one");
+  }
+
+  /**
+   * A 400 answer with {@code Cache-Control: no-store} and a body of {@code type}, {@code title},
+   * {@code status} and {@code detail}; the text is the server's, never the request's.
+   */
+  static ProblemResponse badRequest(String code, String detail) {
+    StringBuilder body = new StringBuilder(200).append('{');
+    Json.member(body, "type", BAD_REQUEST_TYPE_PREFIX + code).append(',');
+    Json.member(body, "title", "Bad Request").append(',');
+    body.append("\"status\":400,");
+    Json.member(body, "detail", detail).append('}');
+    return new ProblemResponse(400, List.of(new HeaderField("Cache-Control", "no-store")), body.toString());
   }
 
   /**

@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -51,18 +53,25 @@ public final class RequestGate {
   private final EndpointResolver endpoints;
   private final Supplier<String> pids;
   private final Logger log;
-  /** The last config's {@code RateLimit-Policy} field: configs rarely change, formatting costs. */
-  private volatile PolicyField lastPolicy;
-
-  private record PolicyField(RateLimitConfig config, HeaderField field) {}
+  private final ProblemResponse ambiguousIdentity;
+  /**
+   * Each endpoint's pre-rendered field parts ({@code RateLimit-Policy}, {@code pk}) under its current
+   * config: configs rarely change, and formatting and hashing cost. Endpoint names are bounded by the
+   * application (patterns, route templates); past {@value #MAX_CACHED_ENDPOINTS} names, parts are made
+   * per request instead of cached.
+   */
+  private final ConcurrentMap<String, RateLimitHeaders.EndpointFields> endpointFields = new ConcurrentHashMap<>();
+  private static final int MAX_CACHED_ENDPOINTS = 4096;
 
   private RequestGate(Builder b) {
     this.settings = b.settings == null ? HttpSettings.defaults() : b.settings;
-    this.limiter = b.limiter == null ? RateLimiter.create(settings.rateLimit()) : b.limiter;
+    this.limiter = b.limiter == null ? settings.newRateLimiter() : b.limiter;
     this.tracker = b.tracker == null ? ResourceTracker.create(settings.quota()) : b.tracker;
     this.identity = new ClientIdentityResolver(settings);
     this.endpoints = new EndpointResolver(settings);
     this.pids = b.pids == null ? RequestGate::randomPid : b.pids;
+    this.ambiguousIdentity = ProblemResponse.ambiguousApiKey(
+        settings.userHeader() == null ? "API-key header" : settings.userHeader());
     this.log = b.logger == null ? LoggerFactory.getLogger(RequestGate.class) : b.logger;
   }
 
@@ -79,13 +88,15 @@ public final class RequestGate {
     return new UUID(high, low).toString();
   }
 
-  private HeaderField policyField(RateLimitConfig config) {
-    PolicyField last = lastPolicy;
-    if (last == null || last.config() != config) {
-      last = new PolicyField(config, new HeaderField(RateLimitHeaders.POLICY, RateLimitHeaders.policy(config)));
-      lastPolicy = last;
+  private RateLimitHeaders.EndpointFields endpointFields(String endpoint, RateLimitConfig config) {
+    RateLimitHeaders.EndpointFields fields = endpointFields.get(endpoint);
+    if (fields == null || fields.config != config) {
+      fields = RateLimitHeaders.fields(config, endpoint);
+      if (endpointFields.size() < MAX_CACHED_ENDPOINTS || endpointFields.containsKey(endpoint)) {
+        endpointFields.put(endpoint, fields);
+      }
     }
-    return last.field();
+    return fields;
   }
 
   /** A builder; every setting is optional. */
@@ -108,9 +119,17 @@ public final class RequestGate {
     return tracker;
   }
 
-  /** The user key of a request; see {@link ClientIdentityResolver#resolve}. */
+  /**
+   * The user key of a request; see {@link ClientIdentityResolver#resolve}. When it is
+   * {@link ClientIdentityResolver#AMBIGUOUS}, answer {@link #ambiguousIdentity()} and do not admit.
+   */
   public String clientKey(String principalName, Function<String, List<String>> headers, String remoteAddr) {
     return identity.resolve(principalName, headers, remoteAddr);
+  }
+
+  /** The 400 answer for a request whose {@link #clientKey} is {@link ClientIdentityResolver#AMBIGUOUS}. */
+  public ProblemResponse ambiguousIdentity() {
+    return ambiguousIdentity;
   }
 
   /** The endpoint a request counts against; see {@link EndpointResolver#endpoint}. */
@@ -124,6 +143,24 @@ public final class RequestGate {
    */
   public boolean usesPaths() {
     return endpoints.usesPaths();
+  }
+
+  /**
+   * What to do with a request by the path its container decoded and mapped: count it against an
+   * endpoint, pass it as excluded, or refuse it (400, {@link ProblemResponse#ambiguousPath()}); see
+   * {@link EndpointResolver#route}. Servlet adapters use this rather than {@link #isExcluded} and
+   * {@link #endpoint}, so that a decoded {@code ;} or {@code ..} is never read again.
+   */
+  public PathDecision route(String method, String decodedPath) {
+    return endpoints.route(method, decodedPath);
+  }
+
+  /**
+   * Whether a path its runtime decoded is excluded under every reading; see
+   * {@link EndpointResolver#isExcludedDecoded}.
+   */
+  public boolean isExcludedDecoded(String method, String decodedPath) {
+    return endpoints.isExcludedDecoded(method, decodedPath);
   }
 
   /** Whether the path is excluded from limits and tracking; see {@link EndpointResolver#isExcluded}. */
@@ -155,6 +192,7 @@ public final class RequestGate {
    * @return the admission; when admitted, the caller must {@link #release} its process exactly when
    *     the response completes
    * @throws NullPointerException if {@code clientKey} or {@code endpoint} is null
+   * @throws IllegalArgumentException if {@code clientKey} is {@link ClientIdentityResolver#AMBIGUOUS}
    */
   public Admission admit(String clientKey, String endpoint, String requestId) {
     return admit(clientKey, endpoint, requestId, settings.quota());
@@ -170,30 +208,38 @@ public final class RequestGate {
     Objects.requireNonNull(quota, "quota must not be null");
     Objects.requireNonNull(clientKey, "clientKey must not be null");
     Objects.requireNonNull(endpoint, "endpoint must not be null");
+    if (ClientIdentityResolver.AMBIGUOUS.equals(clientKey)) {
+      throw new IllegalArgumentException("clientKey must be a key, but was " + clientKey
+          + ": answer ProblemResponse.ambiguousApiKey instead of counting the request");
+    }
     RateLimitDecision decision = limiter.decide(clientKey, endpoint, true);
     if (!decision.allowed()) {
       if (log.isDebugEnabled()) {
         log.debug("rejected {} on {}: {}", LogText.text(clientKey), LogText.text(endpoint), decision.result().reason());
       }
-      return new Admission(decision, List.of(),
-          null, ProblemResponse.rateLimited(decision, decision.violated(), settings.legacyHeaders()));
+      return new Admission(decision, List.of(), null, ProblemResponse.rateLimited(decision, decision.violated(),
+          settings.rateLimitHeaders(), endpointFields(endpoint, decision.config())));
     }
     String pid = allocate(requestId, quota);
     ProcessContext process = new ProcessContext(tracker, pid, clientKey, endpoint, quota);
+    String pidHeader = settings.processIdHeader();
     // unmodifiable, so Admission keeps the list without copying it
-    List<HeaderField> headers = RateLimitHeaders.render(decision, settings.legacyHeaders(),
-        policyField(decision.config()), new HeaderField(HttpAttributes.PROCESS_ID_HEADER, pid));
+    List<HeaderField> headers = RateLimitHeaders.render(decision, settings.rateLimitHeaders(),
+        endpointFields(endpoint, decision.config()), pidHeader == null ? null : new HeaderField(pidHeader, pid));
     return new Admission(decision, headers, process, null);
   }
 
   private String allocate(String requestId, ResourceQuota quota) {
+    // A pid in use is never allocated (the tracker would WARN about it): a trusted request id that is
+    // in flight already, or a generated pid that repeats, is passed over. Only two requests racing with
+    // the same trusted X-Request-Id can still meet in allocate; that WARN is then the client's doing.
     if (settings.trustRequestId() && requestId != null && REQUEST_ID.matcher(requestId).matches()
-        && tracker.allocate(requestId, quota)) {
+        && !tracker.isTracked(requestId) && tracker.allocate(requestId, quota)) {
       return requestId;
     }
     while (true) {
       String pid = pids.get();
-      if (tracker.allocate(pid, quota)) {
+      if (!tracker.isTracked(pid) && tracker.allocate(pid, quota)) {
         return pid;
       }
     }

@@ -62,7 +62,8 @@ public interface ResourceTracker {
   }
 
   /**
-   * Tracks a new pid with a quota.
+   * Tracks a new pid with a quota. Allocating a pid that is already tracked changes nothing and logs a
+   * WARN naming the (log-sanitized) pid, as the original did: it is a caller's bug.
    *
    * @return true if allocated, false if the pid was already tracked (nothing changes then)
    * @throws NullPointerException if an argument is null

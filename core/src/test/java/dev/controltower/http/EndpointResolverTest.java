@@ -21,6 +21,29 @@ class EndpointResolverTest {
   }
 
   @Test
+  void route_decodedSemicolonAndDots_areTakenLiterallyAndNeverExcludeACountedPath() {
+    // as a container hands over /api/q/..%3B/..%3B/static/y: the ";" was a character, not a parameter
+    assertThat(RESOLVER.route("GET", "/api/q/..;/..;/static/y").endpoint()).isEqualTo("default");
+    assertThat(RESOLVER.route("GET", "/static/..;/api/x").endpoint()).isEqualTo("/api/x");
+    assertThat(RESOLVER.route("GET", "/api/users/..;/x")).isEqualTo(PathDecision.AMBIGUOUS);
+    assertThat(RESOLVER.route("GET", "/api/users/../x")).isEqualTo(PathDecision.AMBIGUOUS);
+    assertThat(RESOLVER.route("GET", "/api/x;v=1")).isEqualTo(PathDecision.AMBIGUOUS); // default or /api/x
+    assertThat(RESOLVER.route("GET", "/api/%3B/x").endpoint()).isEqualTo("default"); // "%" came from %25
+    assertThat(RESOLVER.route("GET", "/static/y")).isEqualTo(PathDecision.EXCLUDED);
+    assertThat(RESOLVER.route("GET", "/static/./y")).isEqualTo(PathDecision.EXCLUDED);
+    assertThat(RESOLVER.route("GET", "/api//x/").endpoint()).isEqualTo("/api/x");
+  }
+
+  @Test
+  void isExcludedDecoded_excludedUnderOneReadingOnly_isNotExcluded() {
+    assertThat(RESOLVER.isExcludedDecoded("GET", "/static/y")).isTrue();
+    assertThat(RESOLVER.isExcludedDecoded("GET", "/api/q/..;/..;/static/y")).isFalse();
+    assertThat(RESOLVER.isExcludedDecoded("GET", "/api/q/../../static/y")).isFalse();
+    assertThat(RESOLVER.isExcludedDecoded("GET", "/static/..;/y")).isFalse();
+    assertThat(RESOLVER.isExcludedDecoded("GET", "/static/a;b")).isTrue();
+  }
+
+  @Test
   void canonicalPath_variants_areCanonical() {
     assertThat(EndpointResolver.canonicalPath("//api/./y/../x/;a=b", true, false)).isEqualTo("/api/x");
     assertThat(EndpointResolver.canonicalPath("", true, false)).isEqualTo("/");

@@ -49,8 +49,66 @@ class HttpSettingsTest {
     assertThat(s.endpointPatterns()).containsExactly("/api/users/*", "GET /api/x");
     assertThat(s.excludePaths()).containsExactly("/health");
     assertThat(s.caseInsensitivePaths()).isTrue();
-    assertThat(s.legacyHeaders()).isTrue();
+    assertThat(s.rateLimitHeaders()).isEqualTo(RateLimitHeaders.Mode.BOTH);
     assertThat(s.trustRequestId()).isFalse();
+  }
+
+  @Test
+  void fromMap_trustedProxiesCoveringEveryAddress_failsSayingSo() {
+    assertThatThrownBy(() -> HttpSettings.fromMap(Map.of("trusted-proxies", "10.0.0.0/8, 0.0.0.0/0")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("trusted-proxies covers every address with 0.0.0.0/0 in '10.0.0.0/8, 0.0.0.0/0'")
+        .hasMessageContaining("every client could then choose its own key")
+        .hasMessageContaining("trust-any-proxy=true");
+    assertThatThrownBy(() -> HttpSettings.fromMap(Map.of("trusted-proxies", "::/0")))
+        .hasMessageStartingWith("trusted-proxies covers every address with 0:0:0:0:0:0:0:0/0");
+  }
+
+  @Test
+  void fromMap_trustedProxiesCoveringEveryAddressWithTrustAnyProxy_isAccepted() {
+    HttpSettings s = HttpSettings.fromMap(Map.of("trusted-proxies", "0.0.0.0/0, ::/0", "trust-any-proxy", "true"));
+
+    assertThat(s.trustAnyProxy()).isTrue();
+    assertThat(HttpSettings.coversEveryAddress(s.trustedProxies())).isTrue();
+    assertThat(HttpSettings.fromMap(Map.of("trusted-proxies", "0.0.0.0/1")).trustedProxies()).hasSize(1);
+  }
+
+  @Test
+  void fromMap_headerModes_areParsed() {
+    assertThat(HttpSettings.defaults().rateLimitHeaders()).isEqualTo(RateLimitHeaders.Mode.DRAFT);
+    assertThat(HttpSettings.defaults().processIdHeader()).isEqualTo("X-Process-Id");
+    for (RateLimitHeaders.Mode m : RateLimitHeaders.Mode.values()) {
+      assertThat(HttpSettings.fromMap(Map.of("rate-limit-headers", " " + m.parameterValue().toUpperCase() + " "))
+          .rateLimitHeaders()).isEqualTo(m);
+    }
+    assertThat(HttpSettings.fromMap(Map.of("process-id-header", "none")).processIdHeader()).isNull();
+    assertThat(HttpSettings.fromMap(Map.of("process-id-header", "X-Run-Id")).processIdHeader()).isEqualTo("X-Run-Id");
+  }
+
+  @Test
+  void fromMap_badHeaderModes_nameParameterAndValue() {
+    assertThatThrownBy(() -> HttpSettings.fromMap(Map.of("rate-limit-headers", "all")))
+        .hasMessage("rate-limit-headers must be one of draft, legacy, both, none but was 'all'");
+    assertThatThrownBy(() -> HttpSettings.fromMap(Map.of("process-id-header", "X Pid")))
+        .hasMessage("process-id-header must be a header name but was 'X Pid'");
+    assertThatThrownBy(() -> HttpSettings.fromMap(Map.of("process-id-header", " ")))
+        .hasMessage("process-id-header must be a header name or none but was ' '");
+    assertThatThrownBy(() -> HttpSettings.fromMap(Map.of("rate-limit-headers", "none", "legacy-headers", "true")))
+        .hasMessageStartingWith("legacy-headers and rate-limit-headers must not both be set");
+  }
+
+  @Test
+  void fromMap_maxKeys_isParsedAndEstimated() {
+    HttpSettings s = HttpSettings.fromMap(Map.of("max-keys", "200_000"));
+
+    assertThat(s.maxKeys()).isEqualTo(200_000);
+    assertThat(s.memoryBound()).isEqualTo("max-keys 200000 (about 45 MB of heap at 241 bytes per pair)");
+    assertThat(HttpSettings.defaults().maxKeys()).isEqualTo(1_000_000);
+    assertThat(HttpSettings.defaults().memoryBound()).isEqualTo("max-keys 1000000 (about 229 MB of heap at 241 bytes per pair)");
+    assertThatThrownBy(() -> HttpSettings.fromMap(Map.of("max-keys", "0")))
+        .hasMessage("max-keys must be a whole number >= 1 (pairs the limiter holds) but was '0'");
+    assertThatThrownBy(() -> HttpSettings.fromMap(Map.of("max-keys", "lots")))
+        .hasMessage("max-keys must be a whole number >= 1 (pairs the limiter holds) but was 'lots'");
   }
 
   @Test

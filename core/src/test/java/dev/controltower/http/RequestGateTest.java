@@ -15,6 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class RequestGateTest {
+  /** The partition key of the endpoint "default": the first 9 bytes of its SHA-256, base64. */
+  private static final String PK = ";pk=:N6juwc4ZaH0T:";
   private final FakeClock clock = FakeClock.atMillis(100_000);
   private final RateLimiter limiter = RateLimiter.builder()
       .defaultConfig(RateLimitConfig.builder().requestsPerMinute(3).requestsPerHour(100).requestsPerDay(1000).build())
@@ -39,8 +41,10 @@ class RequestGateTest {
     assertThat(a.process().pid()).isEqualTo("pid-1");
     assertThat(tracker.isTracked("pid-1")).isTrue();
     assertThat(header(a.headers(), "RateLimit-Policy"))
-        .isEqualTo("\"minute\";q=3;w=60, \"hour\";q=100;w=3600, \"day\";q=1000;w=86400");
-    assertThat(header(a.headers(), "RateLimit")).isEqualTo("\"minute\";r=2;t=60");
+        .isEqualTo(RateLimitHeaders.policy(RateLimitConfig.builder().requestsPerMinute(3).requestsPerHour(100)
+            .requestsPerDay(1000).build(), "default"))
+        .isEqualTo("\"minute\";q=3;w=60" + PK + ", \"hour\";q=100;w=3600" + PK + ", \"day\";q=1000;w=86400" + PK);
+    assertThat(header(a.headers(), "RateLimit")).isEqualTo("\"minute\";r=2;t=60" + PK);
     assertThat(header(a.headers(), "X-Process-Id")).isEqualTo("pid-1");
     assertThat(header(a.headers(), "Retry-After")).isNull();
   }
@@ -59,8 +63,9 @@ class RequestGateTest {
     ProblemResponse p = a.rejection();
     assertThat(p.status()).isEqualTo(429);
     assertThat(p.headers()).containsExactly(
-        new HeaderField("RateLimit-Policy", "\"minute\";q=3;w=60, \"hour\";q=100;w=3600, \"day\";q=1000;w=86400"),
-        new HeaderField("RateLimit", "\"minute\";r=0;t=60"),
+        new HeaderField("RateLimit-Policy",
+            "\"minute\";q=3;w=60" + PK + ", \"hour\";q=100;w=3600" + PK + ", \"day\";q=1000;w=86400" + PK),
+        new HeaderField("RateLimit", "\"minute\";r=0;t=60" + PK),
         new HeaderField("Retry-After", "60"),
         new HeaderField("Cache-Control", "no-store"));
     assertThat(p.body()).isEqualTo("{\"type\":\"urn:controltower:problem:rate-limit-exceeded\","
@@ -80,7 +85,7 @@ class RequestGateTest {
     Admission a = gate.admit("user:bob", "default", null);
 
     assertThat(header(a.rejection().headers(), "Retry-After")).isEqualTo("1"); // 0.5 s rounds up to 1
-    assertThat(header(a.rejection().headers(), "RateLimit")).isEqualTo("\"minute\";r=0;t=1");
+    assertThat(header(a.rejection().headers(), "RateLimit")).isEqualTo("\"minute\";r=0;t=1" + PK);
     assertThat(a.rejection().body()).contains("\"retry_after\":1");
     clock.advanceMillis(1_000);
     assertThat(gate.admit("user:bob", "default", null).admitted()).isTrue();
@@ -118,6 +123,27 @@ class RequestGateTest {
     assertThat(gate.admit("user:alice", "default", "req-42").process().pid()).isEqualTo("req-42");
     assertThat(gate.admit("user:alice", "default", "req-42").process().pid()).isEqualTo("pid-1"); // taken
     assertThat(gate.admit("user:alice", "default", "bad id\r\n").process().pid()).isEqualTo("pid-2");
+  }
+
+  @Test
+  void admit_requestIdOrGeneratedPidInUse_neverReachesTheTrackersDuplicateWarning() {
+    RecordingLogger trackerLog = new RecordingLogger();
+    ResourceTracker quiet = ResourceTracker.builder().clock(clock).logger(trackerLog).build();
+    AtomicInteger n = new AtomicInteger();
+    RequestGate gate = RequestGate.builder().settings(HttpSettings.fromMap(Map.of("trust-request-id", "true")))
+        .rateLimiter(RateLimiter.create()).resourceTracker(quiet).pidSource(() -> "pid-" + (n.incrementAndGet() / 2))
+        .build();
+
+    ProcessContext first = gate.admit("user:alice", "default", "req-42").process();
+    ProcessContext second = gate.admit("user:alice", "default", "req-42").process(); // in flight: a fresh pid
+    ProcessContext third = gate.admit("user:alice", "default", null).process();
+    ProcessContext fourth = gate.admit("user:alice", "default", null).process();     // pid-1 again, passed over
+
+    assertThat(first.pid()).isEqualTo("req-42");
+    assertThat(second.pid()).isEqualTo("pid-0");
+    assertThat(third.pid()).isEqualTo("pid-1");
+    assertThat(fourth.pid()).isEqualTo("pid-2");
+    assertThat(trackerLog.lines()).isEmpty();
   }
 
   @Test

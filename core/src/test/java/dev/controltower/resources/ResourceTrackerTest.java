@@ -16,6 +16,17 @@ class ResourceTrackerTest {
   private final ResourceTracker tracker = ResourceTracker.builder().clock(clock).logger(log).build();
 
   @Test
+  void allocate_alreadyTracked_warnsNamingTheSanitizedPidAndChangesNothing() {
+    tracker.allocate("run\n7", ResourceQuota.builder().maxLlmCalls(3).build());
+
+    assertThat(tracker.allocate("run\n7", ResourceQuota.builder().maxLlmCalls(9).build())).isFalse();
+
+    assertThat(log.warningsContaining("process run\\u000a7 is already tracked")).isEqualTo(1);
+    assertThat(log.lines()).noneMatch(l -> l.message().contains("\n"));
+    assertThat(tracker.getQuota("run\n7").orElseThrow().maxLlmCalls()).isEqualTo(3);
+  }
+
+  @Test
   void allocate_twice_trueThenFalse() {
     assertThat(tracker.allocate("p", ResourceQuota.defaults())).isTrue();
     assertThat(tracker.allocate("p", ResourceQuota.builder().maxLlmCalls(1).build())).isFalse();

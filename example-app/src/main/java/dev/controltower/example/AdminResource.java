@@ -1,5 +1,12 @@
 package dev.controltower.example;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+
 import dev.controltower.resources.LimitType;
 import dev.controltower.resources.RateLimitKey;
 import dev.controltower.resources.RateLimiter;
@@ -33,6 +40,18 @@ import java.util.Map;
 @Path("/")
 @Produces(MediaType.APPLICATION_JSON)
 public final class AdminResource {
+  /** The largest quota-adjustment body read. */
+  static final int MAX_BODY_BYTES = 4096;
+  /** The deepest JSON nesting a quota-adjustment body may have (the valid ones have 1). */
+  static final int MAX_NESTING = 8;
+  /** The most characters of a request's name or value quoted back in an answer. */
+  static final int MAX_QUOTED = 64;
+  /** Reads quota-adjustment bodies under tight limits, so that no body can cost a stack or a heap. */
+  private static final ObjectMapper BODY_READER = new ObjectMapper(JsonFactory.builder()
+      .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).maxStringLength(MAX_BODY_BYTES)
+          .maxNumberLength(32).build())
+      .build());
+
   /** The most (user, endpoint) pairs listed at once. */
   static final int MAX_LISTED_KEYS = 500;
 
@@ -87,7 +106,7 @@ public final class AdminResource {
   @Path("processes/{pid}")
   public Response process(@PathParam("pid") String pid) {
     Map<String, Object> p = tracker.getUsage(pid).map(u -> process(pid, u)).orElse(null);
-    return p == null ? notFound("no tracked process " + pid) : Response.ok(p).build();
+    return p == null ? notFound("no tracked process " + brief(pid)) : Response.ok(p).build();
   }
 
   private Map<String, Object> process(String pid, ResourceUsage usage) {
@@ -126,31 +145,51 @@ public final class AdminResource {
 
   /**
    * Adjusts a running process's quota: the body is a JSON object of snake_case quota fields, such as
-   * {@code {"max_llm_calls": 20}}. 404 for an unknown pid, 400 for an unknown field or a bad value.
+   * {@code {"max_llm_calls": 20}}. 404 for an unknown pid, 400 for an unknown field, a bad value, a body
+   * over {@value #MAX_BODY_BYTES} bytes or nested deeper than {@value #MAX_NESTING}. An answer quotes
+   * the request's text only briefly (at most {@value #MAX_QUOTED} characters of a name or value).
    */
   @PATCH
   @Path("processes/{pid}/quota")
   @Consumes(MediaType.APPLICATION_JSON)
-  public Response adjust(@PathParam("pid") String pid, Map<String, Object> body) {
-    if (body == null || body.isEmpty()) {
+  public Response adjust(@PathParam("pid") String pid, InputStream in) throws IOException {
+    byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+    if (bytes.length > MAX_BODY_BYTES) {
+      return badRequest("the body must be at most " + MAX_BODY_BYTES + " bytes");
+    }
+    JsonNode body;
+    try {
+      body = BODY_READER.readTree(bytes);
+    } catch (IOException notJsonTooDeepOrTooLong) {
+      return badRequest("the body must be a JSON object of quota fields, such as {\"max_llm_calls\": 20}");
+    }
+    if (body == null || !body.isObject() || body.isEmpty()) {
       return badRequest("the body must be a JSON object of quota fields, such as {\"max_llm_calls\": 20}; valid names are "
           + ResourceQuota.adjustableFields());
     }
     Map<String, Integer> adjustments = new LinkedHashMap<>();
-    for (Map.Entry<String, Object> e : body.entrySet()) {
-      if (!(e.getValue() instanceof Integer value)) {
-        return badRequest("quota field " + e.getKey() + " must be a whole number but was " + e.getValue());
+    for (Map.Entry<String, JsonNode> e : body.properties()) {
+      if (!ResourceQuota.adjustableFields().contains(e.getKey()) && e.getKey().length() > MAX_QUOTED) {
+        return badRequest("unknown quota field " + brief(e.getKey()) + "; valid names are " + ResourceQuota.adjustableFields());
       }
-      adjustments.put(e.getKey(), value);
+      if (!e.getValue().isInt()) {
+        return badRequest("quota field " + brief(e.getKey()) + " must be a whole number but was " + brief(e.getValue().toString()));
+      }
+      adjustments.put(e.getKey(), e.getValue().intValue());
     }
     try {
       if (!tracker.adjustQuota(pid, adjustments)) {
-        return notFound("no tracked process " + pid);
+        return notFound("no tracked process " + brief(pid));
       }
     } catch (IllegalArgumentException e) {
       return badRequest(e.getMessage());
     }
     return process(pid);
+  }
+
+  /** Request text as an answer may quote it: cut to {@value #MAX_QUOTED} characters. */
+  static String brief(String text) {
+    return text.length() <= MAX_QUOTED ? text : text.substring(0, MAX_QUOTED) + "...";
   }
 
   /** Window usage of every endpoint of one user key, such as {@code ip:127.0.0.1} or {@code user:alice}. */

@@ -3,19 +3,24 @@ package dev.controltower.example;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.controltower.http.ProcessContext;
 import jakarta.servlet.ServletException;
-import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * {@code POST /api/agent/run?steps=N&task=...&latency_ms=M}: runs the {@link FakeAgent} inside the
  * request's process. With the default quota of 10 LLM calls, 20 steps (the default) end in
  * {@code 429 max_llm_calls_exceeded}; 5 steps finish with a summary.
  */
-public final class AgentRunServlet extends HttpServlet {
+public final class AgentRunServlet extends MethodAwareServlet {
   private static final long serialVersionUID = 1L;
+
+  @Override
+  Set<String> methods() {
+    return Set.of("POST");
+  }
   private static final int MAX_STEPS = 1_000;
   private final transient ObjectMapper json = new ObjectMapper();
   private transient FakeAgent agent;

@@ -16,7 +16,8 @@ import java.util.function.Function;
  *   <tr><th>option</th><th>environment</th><th>default</th></tr>
  *   <tr><td>{@code --port}</td><td>{@code CONTROLTOWER_PORT}</td><td>8080 (0 picks a free port)</td></tr>
  *   <tr><td>{@code --host}</td><td>{@code CONTROLTOWER_HOST}</td><td>127.0.0.1</td></tr>
- *   <tr><td>{@code --admin-token}</td><td>{@code CONTROLTOWER_ADMIN_TOKEN}</td><td>random, printed at startup</td></tr>
+ *   <tr><td>{@code --admin-token}</td><td>{@code CONTROLTOWER_ADMIN_TOKEN}</td><td>random, printed at startup
+ *       (a configured token is never printed; an empty or blank one is refused)</td></tr>
  *   <tr><td>{@code --requests-per-minute}</td><td>{@code CONTROLTOWER_REQUESTS_PER_MINUTE}</td><td>30</td></tr>
  *   <tr><td>{@code --hello-per-minute}</td><td>{@code CONTROLTOWER_HELLO_PER_MINUTE}</td><td>5</td></tr>
  *   <tr><td>{@code --max-llm-calls}</td><td>{@code CONTROLTOWER_MAX_LLM_CALLS}</td><td>10</td></tr>
@@ -95,7 +96,16 @@ public record AppConfig(String host, int port, String adminToken, boolean adminT
       return v == null ? KNOWN.get(name) : v.trim();
     };
     String token = value.apply("admin-token");
-    boolean generated = token == null || token.isEmpty();
+    if (token != null && token.isEmpty()) {
+      // An operator who sets the token and leaves it empty (a missing secret in a deployment, a typo)
+      // must not get a random one silently: they would believe the admin API is locked with theirs.
+      throw new IllegalArgumentException(options.containsKey("admin-token")
+          ? "admin-token must not be empty but was '--admin-token=': give a token of at least 16 characters,"
+              + " or leave the option out to have one generated"
+          : "admin-token must not be blank but CONTROLTOWER_ADMIN_TOKEN was set to '" + env.apply("CONTROLTOWER_ADMIN_TOKEN")
+              + "': give a token of at least 16 characters, or unset it to have one generated");
+    }
+    boolean generated = token == null;
     if (generated) {
       byte[] bytes = new byte[16];
       new SecureRandom().nextBytes(bytes);

@@ -128,10 +128,13 @@ public final class ExampleApp {
     out.println("    curl -i -X POST '" + base + "/api/agent/run?steps=5'");
     out.println("  JAX-RS, keyed by route template (GET /users/{id}):");
     out.println("    curl -i " + base + "/v1/users/42");
-    out.println("  Admin API (token " + (config.adminTokenGenerated() ? "generated for this run" : "from configuration") + "):");
-    out.println("    curl -H 'Authorization: Bearer " + config.adminToken() + "' " + base + "/admin/api/system");
+    // A configured token is the operator's secret: it never reaches stdout (logs, CI output, terminals
+    // shared on screen). Only a token made up for this run is shown, since nobody else knows it.
+    String token = config.adminTokenGenerated() ? config.adminToken() : "<your admin token>";
+    out.println("  Admin API (token " + (config.adminTokenGenerated() ? "generated for this run" : "from configuration, not shown") + "):");
+    out.println("    curl -H 'Authorization: Bearer " + token + "' " + base + "/admin/api/system");
     out.println("  Live dashboard:");
-    out.println("    " + base + "/admin/dashboard#token=" + config.adminToken());
+    out.println("    " + base + "/admin/dashboard#token=" + token);
     out.println();
     out.println("Stop with Ctrl-C (SIGINT) or SIGTERM.");
   }

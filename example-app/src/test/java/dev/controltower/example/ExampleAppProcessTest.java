@@ -41,6 +41,31 @@ class ExampleAppProcessTest {
   }
 
   @Test
+  void main_emptyAdminToken_exitsWithClearMessage() throws Exception {
+    Process p = app("--admin-token=").redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(2);
+    assertThat(out).contains("bad configuration: admin-token must not be empty");
+  }
+
+  @Test
+  void main_configuredToken_isNotPrinted() throws Exception {
+    Process p = app("--port=0", "--admin-token=never-printed-token-0123").redirectErrorStream(true).start();
+    try {
+      BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      StringBuilder seen = new StringBuilder();
+      for (String line; (line = out.readLine()) != null && !line.startsWith("Stop with");) {
+        seen.append(line).append('\n');
+      }
+      assertThat(seen).contains("running on").contains("<your admin token>").doesNotContain("never-printed-token");
+    } finally {
+      p.destroy();
+      p.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void main_sigterm_finishesInFlightRequestThenExits() throws Exception {
     Process p = app("--port=0", "--admin-token=process-test-token-0123").redirectErrorStream(true).start();
     try {

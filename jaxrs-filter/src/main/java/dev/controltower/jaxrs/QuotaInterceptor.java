@@ -1,6 +1,7 @@
 package dev.controltower.jaxrs;
 
 import dev.controltower.http.Admission;
+import dev.controltower.http.ClientIdentityResolver;
 import dev.controltower.http.HeaderField;
 import dev.controltower.http.HttpAttributes;
 import dev.controltower.http.HttpSettings;
@@ -74,7 +75,10 @@ import org.slf4j.LoggerFactory;
  * counts against the {@code default} endpoint, as a servlet path matching no pattern does; JAX-RS runs
  * no post-matching request filter for it, so it is counted by the response filter, whose error answer
  * becomes the 429 when over the limit. Paths of {@code exclude-paths} are matched against the path
- * within the JAX-RS application ({@code UriInfo.getPath()}).
+ * within the JAX-RS application ({@code UriInfo.getPath()}, decoded by the runtime), which is excluded only
+ * when it is excluded under both readings: literally (a decoded {@code ;} or {@code ..} is a character,
+ * as the runtime matched it) and canonically. A decoded path is never decoded or re-read into an
+ * excluded one.
  *
  * <p><b>Who the user is</b>: the {@code SecurityContext} principal, else the API-key header, else the
  * client address (read from the servlet request in a servlet container; elsewhere JAX-RS offers no
@@ -141,8 +145,8 @@ public class QuotaInterceptor
   /** The request property holding this request's admission, for the response filter. */
   private static final String ADMISSION = "dev.controltower.jaxrs.admission";
   private static final String REQUEST_ID_HEADER = "X-Request-Id";
-  /** The problem media type with the charset the servlet filter sends, so both answer alike. */
-  private static final MediaType PROBLEM_TYPE = MediaType.valueOf(ProblemResponse.CONTENT_TYPE).withCharset("utf-8");
+  /** The problem media type, without a charset parameter (RFC 9457 defines none), as the servlet filter sends it. */
+  private static final MediaType PROBLEM_TYPE = MediaType.valueOf(ProblemResponse.CONTENT_TYPE);
 
   @Context
   private ResourceInfo resourceInfo;
@@ -262,8 +266,9 @@ public class QuotaInterceptor
       limiter = servlet.contextAttribute(HttpAttributes.RATE_LIMITER) instanceof RateLimiter l ? l : null;
       tracker = servlet.contextAttribute(HttpAttributes.RESOURCE_TRACKER) instanceof ResourceTracker t ? t : null;
     }
+    boolean builtHere = limiter == null;
     if (limiter == null) {
-      limiter = RateLimiter.create(settings.rateLimit());
+      limiter = settings.newRateLimiter();
       if (servlet != null && servlet.publishIfAbsent(HttpAttributes.RATE_LIMITER, limiter) instanceof RateLimiter l) {
         limiter = l;
       }
@@ -274,6 +279,13 @@ public class QuotaInterceptor
           && servlet.publishIfAbsent(HttpAttributes.RESOURCE_TRACKER, tracker) instanceof ResourceTracker t) {
         tracker = t;
       }
+    }
+    LOG.info("QuotaInterceptor ready: {}", builtHere ? "limits " + settings.rateLimit() + ", " + settings.memoryBound()
+        : "a limiter built elsewhere, with its own limits and bound");
+    if (settings.trustAnyProxy() && HttpSettings.coversEveryAddress(settings.trustedProxies())) {
+      LOG.warn("QuotaInterceptor: trusted-proxies {} covers every address (trust-any-proxy=true): any peer's {}"
+          + " is believed, so a client that reaches this server directly chooses its own key",
+          settings.trustedProxies(), settings.forwardedHeader());
     }
     return RequestGate.builder().settings(settings).rateLimiter(limiter).resourceTracker(tracker).build();
   }
@@ -328,15 +340,19 @@ public class QuotaInterceptor
       return; // not matched to a resource method: nothing to name the endpoint by
     }
     RequestGate g = gate();
-    if (g.isExcluded(method, "/" + uriInfo.getPath(true), false)) {
+    if (g.isExcludedDecoded(method, "/" + uriInfo.getPath(true))) {
       return;
     }
     MethodPolicy policy = policy(g, resourceClass, resourceMethod);
     String endpoint = endpoint(g, method, resourceClass, policy);
 
     request.setProperty(HttpAttributes.COUNTED, Boolean.TRUE);
-    Admission admission =
-        g.admit(clientKey(g, request), endpoint, request.getHeaderString(REQUEST_ID_HEADER), policy.quota());
+    String key = clientKey(g, request);
+    if (ClientIdentityResolver.AMBIGUOUS.equals(key)) {
+      request.abortWith(toResponse(g.ambiguousIdentity()));
+      return;
+    }
+    Admission admission = g.admit(key, endpoint, request.getHeaderString(REQUEST_ID_HEADER), policy.quota());
     if (!admission.admitted()) {
       request.abortWith(toResponse(admission.rejection()));
       return;
@@ -444,7 +460,7 @@ public class QuotaInterceptor
       return;
     }
     RequestGate g = configuredGate();
-    if (g == null || g.isExcluded(method, "/" + uriInfo.getPath(true), false)) {
+    if (g == null || g.isExcludedDecoded(method, "/" + uriInfo.getPath(true))) {
       return;
     }
     Method resourceMethod = resourceInfo.getResourceMethod();
@@ -457,8 +473,13 @@ public class QuotaInterceptor
       return; // the request filter failed on it already, and the answer says so
     }
     request.setProperty(HttpAttributes.COUNTED, Boolean.TRUE);
-    Admission admission = g.admit(clientKey(g, request), endpoint, null);
+    String key = clientKey(g, request);
     MultivaluedMap<String, Object> out = response.getHeaders();
+    if (ClientIdentityResolver.AMBIGUOUS.equals(key)) {
+      answer(response, out, g.ambiguousIdentity());
+      return;
+    }
+    Admission admission = g.admit(key, endpoint, null);
     if (admission.admitted()) {
       g.release(admission.process()); // nothing runs for this request any more
       for (HeaderField f : admission.headers()) {
@@ -466,7 +487,12 @@ public class QuotaInterceptor
       }
       return;
     }
-    ProblemResponse problem = admission.rejection();
+    answer(response, out, admission.rejection());
+  }
+
+  /** Replaces a response that is on its way out with a problem answer. */
+  private static void answer(ContainerResponseContext response, MultivaluedMap<String, Object> out,
+      ProblemResponse problem) {
     response.setStatus(problem.status());
     for (HeaderField f : problem.headers()) {
       out.putSingle(f.name(), f.value());

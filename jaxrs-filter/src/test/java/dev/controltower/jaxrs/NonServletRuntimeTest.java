@@ -82,7 +82,7 @@ class NonServletRuntimeTest {
 
     assertThat(first.statusCode()).isEqualTo(200);
     assertThat(first.body()).isEqualTo("item 1 tools 1");
-    assertThat(first.headers().firstValue("RateLimit")).hasValue("\"minute\";r=1;t=60");
+    assertThat(first.headers().firstValue("RateLimit")).hasValue(Pk.with("\"minute\";r=1;t=60", "GET /items/{id}"));
     assertThat(third.statusCode()).isEqualTo(429);
     assertThat(third.headers().firstValue("Retry-After")).hasValue("60");
     assertThat(limiter.getUsage("anonymous", "GET /items/{id}").get(LimitType.MINUTE).current()).isEqualTo(2);

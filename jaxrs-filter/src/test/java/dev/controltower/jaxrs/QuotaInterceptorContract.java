@@ -130,8 +130,8 @@ abstract class QuotaInterceptorContract {
     HttpResponse<String> r = get("/api/users/1");
 
     assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(header(r, "RateLimit-Policy")).isEqualTo("\"minute\";q=3;w=60");
-    assertThat(header(r, "RateLimit")).isEqualTo("\"minute\";r=2;t=60");
+    assertThat(header(r, "RateLimit-Policy")).isEqualTo(Pk.with("\"minute\";q=3;w=60", "GET /users/{id}"));
+    assertThat(header(r, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=2;t=60", "GET /users/{id}"));
     assertThat(header(r, "Retry-After")).isNull();
     assertThat(header(r, "X-Process-Id")).isNotBlank();
     assertThat(r.body()).isEqualTo("user 1 pid " + header(r, "X-Process-Id"));
@@ -150,8 +150,8 @@ abstract class QuotaInterceptorContract {
 
     assertThat(r.statusCode()).isEqualTo(429);
     assertThat(header(r, "Retry-After")).isEqualTo("60");
-    assertThat(header(r, "RateLimit-Policy")).isEqualTo("\"minute\";q=3;w=60");
-    assertThat(header(r, "RateLimit")).isEqualTo("\"minute\";r=0;t=60");
+    assertThat(header(r, "RateLimit-Policy")).isEqualTo(Pk.with("\"minute\";q=3;w=60", "GET /users/{id}"));
+    assertThat(header(r, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=0;t=60", "GET /users/{id}"));
     assertThat(header(r, "Cache-Control")).isEqualTo("no-store");
     assertThat(header(r, "Content-Type")).startsWith("application/problem+json");
     assertThat(header(r, "X-Process-Id")).isNull();
@@ -219,7 +219,7 @@ abstract class QuotaInterceptorContract {
     HttpResponse<String> fourth = get("/api/still/nothing");
 
     assertThat(first.statusCode()).isEqualTo(404);
-    assertThat(header(first, "RateLimit")).isEqualTo("\"minute\";r=2;t=60");
+    assertThat(header(first, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=2;t=60", "default"));
     assertThat(fourth.statusCode()).isEqualTo(429);
     assertThat(header(fourth, "Retry-After")).isEqualTo("60");
     assertThat(mediaType(fourth)).isEqualTo("application/problem+json");
@@ -237,8 +237,8 @@ abstract class QuotaInterceptorContract {
     HttpResponse<String> third = get("/api/annotated");
 
     assertThat(second.statusCode()).isEqualTo(200);
-    assertThat(header(second, "RateLimit-Policy")).isEqualTo("\"minute\";q=2;w=60, \"hour\";q=1000;w=3600, "
-        + "\"day\";q=10000;w=86400");
+    assertThat(header(second, "RateLimit-Policy")).isEqualTo(Pk.with("\"minute\";q=2;w=60, \"hour\";q=1000;w=3600, "
+        + "\"day\";q=10000;w=86400", "GET /annotated"));
     assertThat(third.statusCode()).isEqualTo(429);
     assertThat(limiter.getConfig(LOCAL, "GET /annotated").requestsPerMinute()).isEqualTo(2);
   }
@@ -330,7 +330,7 @@ abstract class QuotaInterceptorContract {
 
     assertThat(first.statusCode()).isEqualTo(401);
     assertThat(first.body()).isEqualTo("who are you");
-    assertThat(header(first, "RateLimit")).isEqualTo("\"minute\";r=2;t=60");
+    assertThat(header(first, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=2;t=60", "GET /users/{id}"));
     assertThat(fourth.statusCode()).isEqualTo(429);
     assertThat(header(fourth, "Retry-After")).isEqualTo("60");
     assertThat(fourth.body()).contains("\"limit_type\":\"minute\"");
@@ -391,7 +391,7 @@ abstract class QuotaInterceptorContract {
 
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).isEqualTo("async 1");
-    assertThat(header(r, "RateLimit")).isEqualTo("\"minute\";r=2;t=60");
+    assertThat(header(r, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=2;t=60", "GET /failing/async"));
     assertThat(header(r, "X-Process-Id")).isNotBlank();
     assertThat(activeProcessesEventually()).isZero();
     assertThat(tracker.getSystemUsage().systemToolCalls()).isEqualTo(1);
@@ -529,7 +529,7 @@ abstract class QuotaInterceptorContract {
     HttpResponse<String> second = get("/api/users/1");
 
     assertThat(first.statusCode()).isEqualTo(200);
-    assertThat(header(first, "RateLimit-Policy")).isEqualTo("\"minute\";q=1;w=60");
+    assertThat(header(first, "RateLimit-Policy")).isEqualTo(Pk.with("\"minute\";q=1;w=60", "GET /users/{id}"));
     assertThat(second.statusCode()).isEqualTo(429);
   }
 
@@ -569,8 +569,82 @@ abstract class QuotaInterceptorContract {
     assertThat(header(excluded, "X-Process-Id")).isNull();
     assertThat(excludedUnmatched.statusCode()).isEqualTo(404);
     assertThat(header(excludedUnmatched, "RateLimit")).isNull();
-    assertThat(header(counted, "RateLimit")).isEqualTo("\"minute\";r=2;t=60");
+    assertThat(header(counted, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=2;t=60", "GET /users/{id}"));
     assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo(1);
+  }
+
+  @Test
+  void get_encodedSemicolonOrDotsReadingAsExcluded_isCountedAgainstTheMatchedTemplate() throws Exception {
+    start(TestApplication.with(new QuotaInterceptor(limiter, tracker,
+        HttpSettings.fromMap(Map.of("exclude-paths", "/teams/*")))));
+    limiter.setDefaultConfig(RateLimitConfig.builder().requestsPerMinute(100).build());
+
+    // The runtime matches GET /users/{id}/teams/{team} with id "..;"; read again, "..;" would climb to /teams/red.
+    List<String> uncounted = new ArrayList<>();
+    for (String path : List.of("/api/users/..%3B/teams/red", "/api/users/..%253B/teams/red",
+        "/api/users/.%3B/teams/red", "/api/users/%2E%2E%3B/teams/red", "/api/users/%2E%2E/teams/red")) {
+      HttpResponse<String> r = get(path);
+      if (r.statusCode() == 200 && header(r, "RateLimit") == null) {
+        uncounted.add(path);
+      }
+    }
+
+    assertThat(uncounted).isEmpty();
+    assertThat(header(get("/api/teams/red"), "RateLimit")).isNull(); // not a resource, and excluded
+  }
+
+  @Test
+  void get_twoApiKeyValues_is400ProblemAndNeverCounted() throws Exception {
+    start(TestApplication.with(new QuotaInterceptor(limiter, tracker,
+        HttpSettings.fromMap(Map.of("user-header", "X-API-Key")))));
+
+    HttpResponse<String> commaList = get("/api/users/1", "X-API-Key", "sk-1, sk-2");
+    HttpResponse<String> twoLines = get("/api/users/1", "X-API-Key", "sk-1", "X-API-Key", "sk-2");
+    HttpResponse<String> unmatched = get("/api/nothing", "X-API-Key", "sk-1,sk-2");
+
+    for (HttpResponse<String> r : List.of(commaList, twoLines, unmatched)) {
+      assertThat(r.statusCode()).isEqualTo(400);
+      assertThat(header(r, "Content-Type")).isEqualTo("application/problem+json");
+      assertThat(header(r, "RateLimit")).isNull();
+      assertThat(r.body()).startsWith("{\"type\":\"urn:controltower:problem:bad-request:ambiguous-api-key\"")
+          .doesNotContain("sk-");
+    }
+    assertThat(limiter.trackedKeys()).isZero();
+    assertThat(tracker.getSystemUsage().totalProcesses()).isZero();
+  }
+
+  @Test
+  void get_rateLimitHeadersNoneAndNoPid_429StillHasRetryAfterAndProblemBody() throws Exception {
+    start(TestApplication.with(new QuotaInterceptor(limiter, tracker,
+        HttpSettings.fromMap(Map.of("rate-limit-headers", "none", "process-id-header", "none")))));
+
+    HttpResponse<String> admitted = get("/api/users/1");
+    get("/api/users/2");
+    get("/api/users/3");
+    HttpResponse<String> limited = get("/api/users/4");
+
+    assertThat(admitted.statusCode()).isEqualTo(200);
+    assertThat(admitted.headers().map().keySet()).noneMatch(n -> n.toLowerCase().contains("ratelimit")
+        || n.equalsIgnoreCase("X-Process-Id"));
+    assertThat(limited.statusCode()).isEqualTo(429);
+    assertThat(header(limited, "Retry-After")).isEqualTo("60");
+    assertThat(header(limited, "RateLimit")).isNull();
+    assertThat(header(limited, "Content-Type")).isEqualTo("application/problem+json");
+    assertThat(limited.body()).contains("\"retry_after\":60");
+  }
+
+  @Test
+  void get_rateLimitHeadersLegacyAndRenamedPid_sendsThoseFields() throws Exception {
+    start(TestApplication.with(new QuotaInterceptor(limiter, tracker,
+        HttpSettings.fromMap(Map.of("rate-limit-headers", "legacy", "process-id-header", "X-Run-Id")))));
+
+    HttpResponse<String> r = get("/api/users/1");
+
+    assertThat(header(r, "X-RateLimit-Limit")).isEqualTo("3");
+    assertThat(header(r, "X-RateLimit-Remaining")).isEqualTo("2");
+    assertThat(header(r, "RateLimit-Policy")).isNull();
+    assertThat(header(r, "X-Process-Id")).isNull();
+    assertThat(r.body()).endsWith("pid " + header(r, "X-Run-Id"));
   }
 
   @Test
@@ -594,7 +668,7 @@ abstract class QuotaInterceptorContract {
     HttpResponse<String> second = get("/api/users/2");
 
     assertThat(first.statusCode()).isEqualTo(200);
-    assertThat(header(first, "RateLimit-Policy")).isEqualTo("\"minute\";q=1;w=60");
+    assertThat(header(first, "RateLimit-Policy")).isEqualTo(Pk.with("\"minute\";q=1;w=60", "GET /users/{id}"));
     assertThat(second.statusCode()).isEqualTo(429);
   }
 
@@ -677,9 +751,9 @@ abstract class QuotaInterceptorContract {
     assertThat(servlet1.statusCode()).isEqualTo(200);
     assertThat(servlet1.body()).startsWith("legacy /1 pid ");
     assertThat(resource.statusCode()).isEqualTo(200);
-    assertThat(header(resource, "RateLimit")).isEqualTo("\"minute\";r=1;t=60");
+    assertThat(header(resource, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=1;t=60", "GET /users/{id}"));
     assertThat(servlet2.statusCode()).isEqualTo(200);
-    assertThat(header(servlet2, "RateLimit")).isEqualTo("\"minute\";r=0;t=60");
+    assertThat(header(servlet2, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=0;t=60", "GET /users/{id}"));
     assertThat(resourceRejected.statusCode()).isEqualTo(429);
     assertThat(servletRejected.statusCode()).isEqualTo(429);
     assertThat(limiter.getUsage(LOCAL, "GET /users/{id}").get(LimitType.MINUTE).current()).isEqualTo(3);
@@ -735,8 +809,8 @@ abstract class QuotaInterceptorContract {
       assertThat(header(fromResource, name).replace(" ", "")).as(name)
           .isEqualToIgnoringCase(header(fromServlet, name).replace(" ", ""));
     }
-    assertThat(header(fromServlet, "RateLimit")).isEqualTo("\"minute\";r=2;t=60");
-    assertThat(header(fromResource, "RateLimit")).isEqualTo("\"minute\";r=1;t=60");
+    assertThat(header(fromServlet, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=2;t=60", "GET /users/{id}"));
+    assertThat(header(fromResource, "RateLimit")).isEqualTo(Pk.with("\"minute\";r=1;t=60", "GET /users/{id}"));
     assertThat(header(fromResource, "X-Process-Id")).isNotBlank();
     assertThat(header(fromServlet, "X-Process-Id")).isNotBlank();
     assertThat(activeProcessesEventually()).isZero();

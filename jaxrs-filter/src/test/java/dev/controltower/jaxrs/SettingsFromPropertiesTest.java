@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.controltower.http.HttpSettings;
+import dev.controltower.http.RateLimitHeaders;
 import org.glassfish.jersey.server.ResourceConfig;
 import org.junit.jupiter.api.Test;
 
@@ -37,5 +38,33 @@ class SettingsFromPropertiesTest {
     assertThatThrownBy(() -> QuotaInterceptor.settingsFrom(config))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("QuotaInterceptor: bad configuration property controltower.burst-size must be >= 0 but was -3");
+  }
+
+  @Test
+  void settingsFrom_newSettings_areParsed() {
+    ResourceConfig config = new ResourceConfig()
+        .property("controltower.max-keys", "50000")
+        .property("controltower.rate-limit-headers", "both")
+        .property("controltower.process-id-header", "none")
+        .property("controltower.trusted-proxies", "::/0")
+        .property("controltower.trust-any-proxy", "true");
+
+    HttpSettings settings = QuotaInterceptor.settingsFrom(config);
+
+    assertThat(settings.maxKeys()).isEqualTo(50_000);
+    assertThat(settings.newRateLimiter()).isNotNull();
+    assertThat(settings.rateLimitHeaders()).isEqualTo(RateLimitHeaders.Mode.BOTH);
+    assertThat(settings.processIdHeader()).isNull();
+    assertThat(settings.trustAnyProxy()).isTrue();
+  }
+
+  @Test
+  void settingsFrom_trustedProxiesCoveringEveryAddress_throwsSayingSo() {
+    ResourceConfig config = new ResourceConfig().property("controltower.trusted-proxies", "0.0.0.0/0");
+
+    assertThatThrownBy(() -> QuotaInterceptor.settingsFrom(config))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("controltower.trusted-proxies covers every address with 0.0.0.0/0")
+        .hasMessageContaining("trust-any-proxy=true");
   }
 }

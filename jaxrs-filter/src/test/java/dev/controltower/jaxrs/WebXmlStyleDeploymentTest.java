@@ -84,7 +84,7 @@ class WebXmlStyleDeploymentTest {
         URI.create("http://127.0.0.1:" + port + "/api/users/2?llm=2")).build(), HttpResponse.BodyHandlers.ofString());
 
     assertThat(ok.statusCode()).isEqualTo(200);
-    assertThat(ok.headers().firstValue("RateLimit")).hasValue("\"minute\";r=59;t=60");
+    assertThat(ok.headers().firstValue("RateLimit")).hasValue(Pk.with("\"minute\";r=59;t=60", "GET /users/{id}"));
     assertThat(overQuota.statusCode()).isEqualTo(429);
     assertThat(overQuota.body()).contains("\"reason\":\"max_llm_calls_exceeded\"", "\"limit\":1");
     assertThat(limiter.getUsage("ip:127.0.0.1", "GET /users/{id}").get(LimitType.MINUTE).current()).isEqualTo(2);

@@ -1,9 +1,11 @@
 package dev.controltower.servlet;
 
 import dev.controltower.http.Admission;
+import dev.controltower.http.ClientIdentityResolver;
 import dev.controltower.http.HeaderField;
 import dev.controltower.http.HttpAttributes;
 import dev.controltower.http.HttpSettings;
+import dev.controltower.http.PathDecision;
 import dev.controltower.http.ProblemResponse;
 import dev.controltower.http.ProcessContext;
 import dev.controltower.http.QuotaExceededException;
@@ -66,7 +68,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>What is counted.</b> Only the REQUEST dispatch, once, even when the filter is registered twice
  * (FORWARD, INCLUDE, ERROR and ASYNC dispatches pass through); not a CORS preflight; not a path of
- * {@code exclude-paths}. The user is the principal, else the hashed {@code user-header}, else the client
+ * {@code exclude-paths}. The path is {@code servletPath + pathInfo} as the container decoded it and
+ * used it to pick the servlet: a {@code ;} or {@code ..} in it (sent encoded) is taken literally, as the
+ * container took it; where another reading could name a different endpoint the request is counted
+ * against the endpoint, never passed as excluded, or answered 400 (see
+ * {@link dev.controltower.http.EndpointResolver#route}). The user is the principal, else the hashed {@code user-header}, else the client
  * IP (see {@link dev.controltower.http.ClientIdentityResolver}); the endpoint is the first matching
  * {@code endpoint-patterns} entry for {@code servletPath + pathInfo}, else {@code default} (see
  * {@link dev.controltower.http.EndpointResolver}).
@@ -88,7 +94,7 @@ import org.slf4j.LoggerFactory;
 public final class RateLimitFilter implements Filter {
   private static final Logger LOG = LoggerFactory.getLogger(RateLimitFilter.class);
   private static final List<String> RATE_PARAMETERS =
-      List.of("requests-per-minute", "requests-per-hour", "requests-per-day", "burst-size");
+      List.of("requests-per-minute", "requests-per-hour", "requests-per-day", "burst-size", "max-keys");
 
   private final RateLimiter givenLimiter;
   private final ResourceTracker givenTracker;
@@ -143,7 +149,7 @@ public final class RateLimitFilter implements Filter {
     }
     boolean builtHere = limiter == null;
     if (builtHere) {
-      limiter = RateLimiter.create(settings.rateLimit());
+      limiter = settings.newRateLimiter();
     } else {
       List<String> ignored = RATE_PARAMETERS.stream().filter(params::containsKey).toList();
       if (!ignored.isEmpty()) {
@@ -165,8 +171,14 @@ public final class RateLimitFilter implements Filter {
     }
     gate = RequestGate.builder().settings(settings).rateLimiter(limiter).resourceTracker(tracker).build();
     LOG.info("RateLimitFilter {} ready: {}, endpoints {}", config.getFilterName(),
-        builtHere ? "limits " + settings.rateLimit() : "a limiter built elsewhere, with its own limits",
+        builtHere ? "limits " + settings.rateLimit() + ", " + settings.memoryBound()
+            : "a limiter built elsewhere, with its own limits and bound",
         settings.endpointPatterns());
+    if (settings.trustAnyProxy() && HttpSettings.coversEveryAddress(settings.trustedProxies())) {
+      LOG.warn("RateLimitFilter {}: trusted-proxies {} covers every address (trust-any-proxy=true): any peer's {}"
+          + " is believed, so a client that reaches this server directly chooses its own key",
+          config.getFilterName(), settings.trustedProxies(), settings.forwardedHeader());
+    }
   }
 
   /** The gate this filter admits requests through; {@code null} before {@link #init}. */
@@ -191,18 +203,29 @@ public final class RateLimitFilter implements Filter {
       return values == null ? List.of() : Collections.list(values);
     };
     // Without endpoint patterns and exclusions no path is looked at: not building it saves work per request.
-    String path = g.usesPaths() ? pathOf(request) : "/";
+    // The path is the one the container decoded and mapped; route() never decodes or re-reads it.
+    PathDecision route = g.route(method, g.usesPaths() ? pathOf(request) : "/");
     // The first registration's decision is final for the request: a pass is marked COUNTED, an admitted
     // request carries its process (see HttpAttributes.COUNTED), and a rejected one goes no further.
-    if (RequestGate.isPreflight(method, headers) || g.isExcluded(method, path, false)) {
+    if (RequestGate.isPreflight(method, headers) || route.kind() == PathDecision.Kind.EXCLUDED) {
       request.setAttribute(HttpAttributes.COUNTED, Boolean.TRUE);
       chain.doFilter(req, res);
       return;
     }
+    if (route.kind() == PathDecision.Kind.AMBIGUOUS) {
+      request.setAttribute(HttpAttributes.COUNTED, Boolean.TRUE);
+      write(response, ProblemResponse.ambiguousPath());
+      return;
+    }
     Principal principal = request.getUserPrincipal();
     String key = g.clientKey(principal == null ? null : principal.getName(), headers, request.getRemoteAddr());
+    if (ClientIdentityResolver.AMBIGUOUS.equals(key)) {
+      request.setAttribute(HttpAttributes.COUNTED, Boolean.TRUE);
+      write(response, g.ambiguousIdentity());
+      return;
+    }
     String requestId = g.settings().trustRequestId() ? request.getHeader("X-Request-Id") : null;
-    Admission admission = g.admit(key, g.endpoint(method, path, false), requestId);
+    Admission admission = g.admit(key, route.endpoint(), requestId);
     if (!admission.admitted()) {
       write(response, admission.rejection());
       return;
@@ -253,8 +276,8 @@ public final class RateLimitFilter implements Filter {
   private static void write(HttpServletResponse response, ProblemResponse problem) throws IOException {
     response.setStatus(problem.status());
     setHeaders(response, problem.headers());
+    // No charset parameter: application/problem+json defines none (RFC 9457); the bytes are UTF-8.
     response.setContentType(ProblemResponse.CONTENT_TYPE);
-    response.setCharacterEncoding(StandardCharsets.UTF_8.name());
     byte[] body = problem.body().getBytes(StandardCharsets.UTF_8);
     response.setContentLength(body.length);
     try {

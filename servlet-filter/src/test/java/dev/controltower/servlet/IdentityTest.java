@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -254,5 +255,34 @@ class IdentityTest {
 
     assertThat(heads.toString()).contains("HTTP/1.1 429").contains("HTTP/1.1 200");
     assertThat(heads.toString()).doesNotContainIgnoringCase("evil").doesNotContain("198.51.100.7");
+  }
+
+  @Test
+  void apiKey_twoHeaderLinesOrACommaList_is400AndNeverCounted() throws Exception {
+    int port = start(Map.of());
+
+    RawHttp.Response twoLines = RawHttp.get(port, "/a", "X-API-Key: sk-1", "X-API-Key: sk-2");
+    RawHttp.Response commaList = RawHttp.get(port, "/a", "X-API-Key: sk-1, sk-2");
+    RawHttp.Response withPrincipal = RawHttp.get(port, "/a", "X-Test-User: alice", "X-API-Key: sk-1,sk-2");
+
+    for (RawHttp.Response r : List.of(twoLines, commaList, withPrincipal)) {
+      assertThat(r.status()).isEqualTo(400);
+      assertThat(r.header("Content-Type")).isEqualTo("application/problem+json");
+      assertThat(r.header("RateLimit")).isNull();
+      assertThat(r.header("X-Process-Id")).isNull();
+      assertThat(r.body()).startsWith("{\"type\":\"urn:controltower:problem:bad-request:ambiguous-api-key\","
+          + "\"title\":\"Bad Request\",\"status\":400,\"detail\":\"More than one X-API-Key value was sent")
+          .doesNotContain("sk-");
+    }
+    assertThat(limiter.trackedKeys()).isZero();
+    assertThat(tracker.getSystemUsage().totalProcesses()).isZero();
+    assertThat(keyOf(RawHttp.get(port, "/a", "X-API-Key: sk-1"))).isEqualTo("key:" + sha256Prefix("sk-1"));
+  }
+
+  @Test
+  void trustAnyProxy_everyPeerIsAProxy_forwardedAddressIsTheKey() throws Exception {
+    int port = start(Map.of("trusted-proxies", "0.0.0.0/0", "trust-any-proxy", "true"));
+
+    assertThat(keyOf(RawHttp.get(port, "/a", "X-Forwarded-For: 203.0.113.9"))).isEqualTo("ip:203.0.113.9");
   }
 }

@@ -53,7 +53,12 @@ class InitTest {
       "trusted-proxies     | 10.0.0.0/33 | trusted-proxies must be a comma list of CIDR blocks or IP addresses but had '10.0.0.0/33'",
       "trusted-proxies     | 10.0.0/8   | trusted-proxies must be a comma list of CIDR blocks or IP addresses but had '10.0.0/8'",
       "endpoint-patterns   | api/x      | endpoint-patterns must hold path patterns but had 'api/x'",
-      "legacy-headers      | maybe      | legacy-headers must be true or false but was 'maybe'"})
+      "legacy-headers      | maybe      | legacy-headers must be true or false but was 'maybe'",
+      "trusted-proxies     | 0.0.0.0/0  | trusted-proxies covers every address with 0.0.0.0/0 in '0.0.0.0/0': every client could then choose its own key",
+      "trusted-proxies     | ::/0       | trusted-proxies covers every address with 0:0:0:0:0:0:0:0/0 in '::/0'",
+      "max-keys            | 0          | max-keys must be a whole number >= 1 (pairs the limiter holds) but was '0'",
+      "rate-limit-headers  | yes        | rate-limit-headers must be one of draft, legacy, both, none but was 'yes'",
+      "process-id-header   | X:Pid      | process-id-header must be a header name but was 'X:Pid'"})
   void init_badParameter_failsNamingParameterAndValue(String name, String value, String message) {
     RateLimitFilter filter = new RateLimitFilter();
 
@@ -104,5 +109,28 @@ class InitTest {
     } finally {
       jetty.close();
     }
+  }
+
+  @Test
+  void init_trustAnyProxyWithEveryAddress_starts() throws Exception {
+    RateLimitFilter filter = new RateLimitFilter();
+
+    filter.init(config(Map.of("trusted-proxies", "0.0.0.0/0", "trust-any-proxy", "true")));
+
+    assertThat(filter.gate().settings().trustAnyProxy()).isTrue();
+  }
+
+  @Test
+  void init_maxKeys_boundsTheLimiterItBuilds() throws Exception {
+    RateLimitFilter filter = new RateLimitFilter();
+
+    filter.init(config(Map.of("max-keys", "100", "requests-per-minute", "1000")));
+    for (int i = 0; i < 1000; i++) {
+      filter.gate().rateLimiter().checkRateLimit("ip:10.0.0." + i, "default");
+    }
+    filter.gate().rateLimiter().cleanUp();
+
+    assertThat(filter.gate().settings().maxKeys()).isEqualTo(100);
+    assertThat(filter.gate().rateLimiter().trackedKeys()).isLessThanOrEqualTo(100);
   }
 }

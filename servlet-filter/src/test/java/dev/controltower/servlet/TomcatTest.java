@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The same filter on embedded Tomcat 11: the behaviour does not depend on the container. */
 class TomcatTest {
-  private static final String POLICY = "\"minute\";q=3;w=60, \"hour\";q=100;w=3600, \"day\";q=1000;w=86400";
+  private static final String POLICY =
+      Pk.with("\"minute\";q=3;w=60, \"hour\";q=100;w=3600, \"day\";q=1000;w=86400", "/api/x");
 
   @TempDir
   Path baseDir;
@@ -97,7 +98,7 @@ class TomcatTest {
     RawHttp.Response first = RawHttp.get(port, "/api/x");
     assertThat(first.status()).isEqualTo(200);
     assertThat(first.header("RateLimit-Policy")).isEqualTo(POLICY);
-    assertThat(first.header("RateLimit")).isEqualTo("\"minute\";r=2;t=60");
+    assertThat(first.header("RateLimit")).isEqualTo(Pk.with("\"minute\";r=2;t=60", "/api/x"));
     RawHttp.get(port, "/api/x");
     RawHttp.get(port, "/api/x");
 
@@ -106,7 +107,7 @@ class TomcatTest {
     assertThat(r.status()).isEqualTo(429);
     assertThat(r.header("Retry-After")).isEqualTo("60");
     assertThat(r.header("RateLimit-Policy")).isEqualTo(POLICY);
-    assertThat(r.header("RateLimit")).isEqualTo("\"minute\";r=0;t=60");
+    assertThat(r.header("RateLimit")).isEqualTo(Pk.with("\"minute\";r=0;t=60", "/api/x"));
     assertThat(r.header("Cache-Control")).isEqualTo("no-store");
     assertThat(r.header("Content-Type")).startsWith("application/problem+json");
     assertThat(r.body()).isEqualTo("{\"type\":\"urn:controltower:problem:rate-limit-exceeded\","

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
  * start, with a fake clock, which is also how a JAX-RS application in the same webapp would share them.
  */
 class WebXmlDeploymentTest {
-  private static final String POLICY = "\"minute\";q=3;w=60, \"hour\";q=100;w=3600, \"day\";q=1000;w=86400";
+  private static final String POLICY =
+      Pk.with("\"minute\";q=3;w=60, \"hour\";q=100;w=3600, \"day\";q=1000;w=86400", "/api/x");
 
   private final FakeClock clock = FakeClock.atMillis(100_000);
   private final RateLimiter limiter = RateLimiter.builder().clock(clock)
@@ -96,7 +97,7 @@ class WebXmlDeploymentTest {
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.body()).isEqualTo("REQUEST key=" + userKey() + " endpoint=/api/x");
     assertThat(r.header("RateLimit-Policy")).isEqualTo(POLICY);
-    assertThat(r.header("RateLimit")).isEqualTo("\"minute\";r=2;t=60");
+    assertThat(r.header("RateLimit")).isEqualTo(Pk.with("\"minute\";r=2;t=60", "/api/x"));
     assertThat(r.header("X-Process-Id")).matches("[0-9a-f-]{36}");
     assertThat(r.header("Retry-After")).isNull();
     // web.xml registers the filter twice: the fields are added once, by the registration that counted
@@ -118,7 +119,7 @@ class WebXmlDeploymentTest {
     assertThat(r.status()).isEqualTo(429);
     assertThat(r.header("Retry-After")).isEqualTo("60");
     assertThat(r.header("RateLimit-Policy")).isEqualTo(POLICY);
-    assertThat(r.header("RateLimit")).isEqualTo("\"minute\";r=0;t=60");
+    assertThat(r.header("RateLimit")).isEqualTo(Pk.with("\"minute\";r=0;t=60", "/api/x"));
     assertThat(r.header("Cache-Control")).isEqualTo("no-store");
     assertThat(r.header("Content-Type")).startsWith("application/problem+json");
     assertThat(r.header("X-Process-Id")).isNull();
@@ -139,7 +140,7 @@ class WebXmlDeploymentTest {
     RawHttp.Response r = get("/api/x");
     assertThat(r.status()).isEqualTo(429);
     assertThat(r.header("Retry-After")).isEqualTo("1"); // 0.8 s, rounded up
-    assertThat(r.header("RateLimit")).isEqualTo("\"minute\";r=0;t=1");
+    assertThat(r.header("RateLimit")).isEqualTo(Pk.with("\"minute\";r=0;t=1", "/api/x"));
 
     clock.advanceMillis(800);
     assertThat(get("/api/x").status()).isEqualTo(200);
@@ -287,7 +288,7 @@ class WebXmlDeploymentTest {
     limiter.checkRateLimit(key, "/api/x");
     limiter.checkRateLimit(key, "/api/x");
 
-    assertThat(get("/api/x").header("RateLimit")).isEqualTo("\"minute\";r=0;t=60");
+    assertThat(get("/api/x").header("RateLimit")).isEqualTo(Pk.with("\"minute\";r=0;t=60", "/api/x"));
     assertThat(get("/api/x").status()).isEqualTo(429);
   }
 }

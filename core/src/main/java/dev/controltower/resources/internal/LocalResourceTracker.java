@@ -99,6 +99,8 @@ public final class LocalResourceTracker implements ResourceTracker {
     // putIfAbsent, not computeIfAbsent: an insert into an empty bin is one CAS instead of a bin lock,
     // and this runs once per HTTP request. A Process built for a pid that exists is dropped unseen.
     if (processes.putIfAbsent(pid, new Process(quota, clock.millis())) != null) {
+      // As the original did: a second allocation of a live pid is a caller's bug worth seeing.
+      logger.warn("process {} is already tracked; allocate left it unchanged", LogSafe.text(pid));
       return false;
     }
     totalProcesses.increment();
