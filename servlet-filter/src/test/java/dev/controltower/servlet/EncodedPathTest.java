@@ -1,5 +1,6 @@
 package dev.controltower.servlet;
 
+import dev.controltower.spi.kit.FakeClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.controltower.resources.RateLimitConfig;
@@ -53,7 +54,7 @@ class EncodedPathTest {
   @TempDir
   Path baseDir;
 
-  private final RateLimiter limiter = RateLimiter.builder().clock(new FakeClock(100_000))
+  private final RateLimiter limiter = RateLimiter.builder().clock(FakeClock.atMillis(100_000))
       .defaultConfig(RateLimitConfig.builder().requestsPerMinute(1000).build()).build();
   private final ResourceTracker tracker = ResourceTracker.create();
   private AutoCloseable server;

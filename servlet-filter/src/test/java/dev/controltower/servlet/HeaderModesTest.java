@@ -1,5 +1,6 @@
 package dev.controltower.servlet;
 
+import dev.controltower.spi.kit.FakeClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.controltower.resources.RateLimitConfig;
@@ -19,7 +20,7 @@ class HeaderModesTest {
   private static final List<String> RATE_FIELDS = List.of("RateLimit-Policy", "RateLimit", "X-RateLimit-Limit",
       "X-RateLimit-Remaining", "X-RateLimit-Reset");
 
-  private final RateLimiter limiter = RateLimiter.builder().clock(new FakeClock(100_000))
+  private final RateLimiter limiter = RateLimiter.builder().clock(FakeClock.atMillis(100_000))
       .defaultConfig(RateLimitConfig.builder().requestsPerMinute(1).requestsPerHour(0).requestsPerDay(0).build())
       .build();
   private final ResourceTracker tracker = ResourceTracker.create();
