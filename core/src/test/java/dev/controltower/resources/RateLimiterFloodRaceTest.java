@@ -27,6 +27,11 @@ class RateLimiterFloodRaceTest {
           RateLimiter limiter = RateLimiter.builder()
               .defaultConfig(RateLimitConfig.builder().requestsPerMinute(5).build())
               .clock(FakeClock.atSeconds(100)).maximumKeys(bound).build();
+          // Exhausted first: a pair with one request is indistinguishable from an invented key and
+          // may lose it to the flood (documented); what must hold is that an exhausted pair is never reset.
+          for (int i = 0; i < 5; i++) {
+            assertThat(limiter.checkRateLimit("attacker", "/api/x").allowed()).isTrue();
+          }
           AtomicBoolean flooding = new AtomicBoolean(true);
           CountDownLatch start = new CountDownLatch(1);
           List<Future<Integer>> attackers = new ArrayList<>();
@@ -57,7 +62,7 @@ class RateLimiterFloodRaceTest {
           }
           flooding.set(false);
           flood.get();
-          assertThat(admitted).as("bound %d, run %d", bound, run).isEqualTo(5);
+          assertThat(admitted).as("admitted after exhaustion, bound %d, run %d", bound, run).isZero();
           limiter.cleanUp();
           assertThat(limiter.trackedKeys()).isLessThanOrEqualTo(bound);
         }
