@@ -40,6 +40,10 @@ package dev.controltower.spi;
  * With limit 1, 3: bucket 18, 60.0 s. Two requests at 96.0 s and 101.9 s share bucket 16 ([96, 102)),
  * so with limit 2 both count until 101.9 + 60 = 161.9 s: queried at 101.9 s the wait is 60.0 s.
  *
+ * The clock moving back: a pair stands at T = max(now, the latest time it was touched), so buckets
+ * "from the future" stay live and nothing is forgotten; liveness is judged at T, waits are measured
+ * from the real now, and an admission is recorded at T (it only counts longer).
+ *
  * Numbers: counts and times are longs, and stay integers below 2^53 in every realistic use (a day of
  * ms is 8.64e7, epoch ms are 1.8e12), so a store keeping them as doubles (Lua) is exact too.
  */
@@ -88,9 +92,19 @@ public final class WindowMath {
    */
   public static long millisUntilFreed(long[] counts, long[] lasts, int n, long windowMillis, long needed,
       long now) {
+    return millisUntilFreed(counts, lasts, n, windowMillis, needed, now, now);
+  }
+
+  /**
+   * {@link #millisUntilFreed(long[], long[], int, long, long, long)} for a pair that stands at
+   * {@code at}, later than {@code now} when the clock moved back: liveness is judged at {@code at}, the
+   * wait is measured from {@code now}.
+   */
+  public static long millisUntilFreed(long[] counts, long[] lasts, int n, long windowMillis, long needed,
+      long at, long now) {
     long sum = 0;
     for (int i = 0; i < n; i++) {
-      if (counts[i] > 0 && isLive(lasts[i], windowMillis, now)) {
+      if (counts[i] > 0 && isLive(lasts[i], windowMillis, at)) {
         sum += counts[i];
         if (sum >= needed) {
           return Math.max(0, lasts[i] + windowMillis - now);
@@ -101,24 +115,25 @@ public final class WindowMath {
   }
 
   /**
-   * The wait of a window for a request of {@code cost}: {@link Outcome#ROOM} when it fits now,
-   * {@link Outcome#NEVER} when the cost exceeds the limit, else the ms until enough has left.
+   * The wait of a window for a request of {@code cost}, for a pair standing at {@code at}:
+   * {@link Outcome#ROOM} when it fits, {@link Outcome#NEVER} when the cost exceeds the limit, else the
+   * ms from {@code now} until enough has left.
    */
   public static long waitMillis(long[] counts, long[] lasts, int n, long windowMillis, long limit, long cost,
-      long now) {
+      long at, long now) {
     if (cost > limit) {
       return Outcome.NEVER;
     }
-    long count = count(counts, lasts, n, windowMillis, now);
+    long count = count(counts, lasts, n, windowMillis, at);
     if (fits(count, cost, limit)) {
       return Outcome.ROOM;
     }
-    return millisUntilFreed(counts, lasts, n, windowMillis, count + cost - limit, now);
+    return millisUntilFreed(counts, lasts, n, windowMillis, count + cost - limit, at, now);
   }
 
-  /** The ms until the window's count next falls; 0 when it counts nothing. */
-  public static long resetMillis(long[] counts, long[] lasts, int n, long windowMillis, long now) {
-    long wait = millisUntilFreed(counts, lasts, n, windowMillis, 1, now);
+  /** The ms from {@code now} until the window's count next falls (pair at {@code at}); 0 when empty. */
+  public static long resetMillis(long[] counts, long[] lasts, int n, long windowMillis, long at, long now) {
+    long wait = millisUntilFreed(counts, lasts, n, windowMillis, 1, at, now);
     return wait == Outcome.NEVER ? 0 : wait;
   }
 

@@ -1,9 +1,9 @@
 package dev.controltower.http;
 
+import dev.controltower.spi.kit.FakeClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.controltower.resources.FakeClock;
 import dev.controltower.resources.QuotaViolation;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimiter;
@@ -40,7 +40,7 @@ class RequestGateTest {
     assertThat(tracker.isTracked("pid-1")).isTrue();
     assertThat(header(a.headers(), "RateLimit-Policy"))
         .isEqualTo("\"minute\";q=3;w=60, \"hour\";q=100;w=3600, \"day\";q=1000;w=86400");
-    assertThat(header(a.headers(), "RateLimit")).isEqualTo("\"minute\";r=2;t=62");
+    assertThat(header(a.headers(), "RateLimit")).isEqualTo("\"minute\";r=2;t=60");
     assertThat(header(a.headers(), "X-Process-Id")).isEqualTo("pid-1");
     assertThat(header(a.headers(), "Retry-After")).isNull();
   }
@@ -60,13 +60,13 @@ class RequestGateTest {
     assertThat(p.status()).isEqualTo(429);
     assertThat(p.headers()).containsExactly(
         new HeaderField("RateLimit-Policy", "\"minute\";q=3;w=60, \"hour\";q=100;w=3600, \"day\";q=1000;w=86400"),
-        new HeaderField("RateLimit", "\"minute\";r=0;t=62"),
-        new HeaderField("Retry-After", "62"),
+        new HeaderField("RateLimit", "\"minute\";r=0;t=60"),
+        new HeaderField("Retry-After", "60"),
         new HeaderField("Cache-Control", "no-store"));
     assertThat(p.body()).isEqualTo("{\"type\":\"urn:controltower:problem:rate-limit-exceeded\","
         + "\"title\":\"Too Many Requests\",\"status\":429,"
         + "\"detail\":\"Rate limit exceeded: 3/3 requests per minute\",\"limit_type\":\"minute\","
-        + "\"limit\":3,\"current\":3,\"retry_after\":62,\"violated-policies\":[\"minute\"]}");
+        + "\"limit\":3,\"current\":3,\"retry_after\":60,\"violated-policies\":[\"minute\"]}");
   }
 
   @Test
@@ -75,7 +75,7 @@ class RequestGateTest {
     for (int i = 0; i < 3; i++) {
       gate.admit("user:bob", "default", null);
     }
-    clock.advanceMillis(61_500);
+    clock.advanceMillis(59_500);
 
     Admission a = gate.admit("user:bob", "default", null);
 
@@ -92,7 +92,7 @@ class RequestGateTest {
 
     assertThat(header(a.headers(), "X-RateLimit-Limit")).isEqualTo("3");
     assertThat(header(a.headers(), "X-RateLimit-Remaining")).isEqualTo("2");
-    assertThat(header(a.headers(), "X-RateLimit-Reset")).isEqualTo("62");
+    assertThat(header(a.headers(), "X-RateLimit-Reset")).isEqualTo("60");
   }
 
   @Test

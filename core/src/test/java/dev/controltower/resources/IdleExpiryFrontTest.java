@@ -1,5 +1,6 @@
 package dev.controltower.resources;
 
+import dev.controltower.spi.kit.FakeClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
@@ -21,7 +22,7 @@ class IdleExpiryFrontTest {
           clock.advanceMillis(37); // stays within ~1.85 s: same 6 s bucket mostly
         }
       }
-      long countedUntil = (last / 6000 + 11) * 6000;
+      long countedUntil = last + 60_000; // the latest admission of the pair's only bucket, plus W
       clock.setMillis(countedUntil - 1);
       limiter.cleanUp();
       assertThat(limiter.getUsage("u", "/e").get(LimitType.MINUTE).current()).as("still counted, limit %d", limit).isPositive();

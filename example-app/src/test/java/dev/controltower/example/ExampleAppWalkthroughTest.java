@@ -78,7 +78,7 @@ class ExampleAppWalkthroughTest {
     HttpResponse<String> limited = send("GET", "/api/hello", null, null);
     assertThat(limited.statusCode()).isEqualTo(429);
     long retryAfter = Long.parseLong(limited.headers().firstValue("Retry-After").orElseThrow());
-    assertThat(retryAfter).isBetween(1L, 66L);
+    assertThat(retryAfter).isBetween(1L, 60L);
     assertThat(limited.headers().firstValue("Cache-Control")).hasValue("no-store");
     assertThat(limited.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
     JsonNode problem = json.readTree(limited.body());

@@ -1,5 +1,6 @@
 package dev.controltower.jaxrs;
 
+import dev.controltower.spi.kit.FakeClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
@@ -42,7 +43,7 @@ class NonServletRuntimeTest {
     }
   }
 
-  private final FakeClock clock = new FakeClock(Instant.ofEpochSecond(100));
+  private final FakeClock clock = FakeClock.atSeconds(100);
   private RateLimiter limiter;
   private ResourceTracker tracker;
   private HttpServer server;
@@ -81,9 +82,9 @@ class NonServletRuntimeTest {
 
     assertThat(first.statusCode()).isEqualTo(200);
     assertThat(first.body()).isEqualTo("item 1 tools 1");
-    assertThat(first.headers().firstValue("RateLimit")).hasValue("\"minute\";r=1;t=62");
+    assertThat(first.headers().firstValue("RateLimit")).hasValue("\"minute\";r=1;t=60");
     assertThat(third.statusCode()).isEqualTo(429);
-    assertThat(third.headers().firstValue("Retry-After")).hasValue("62");
+    assertThat(third.headers().firstValue("Retry-After")).hasValue("60");
     assertThat(limiter.getUsage("anonymous", "GET /items/{id}").get(LimitType.MINUTE).current()).isEqualTo(2);
     assertThat(tracker.getSystemUsage().activeProcesses()).isZero();
     assertThat(tracker.getSystemUsage().systemToolCalls()).isEqualTo(2);

@@ -1,5 +1,6 @@
 package dev.controltower.jaxrs;
 
+import dev.controltower.spi.kit.FakeClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.controltower.http.HttpAttributes;
@@ -44,7 +45,7 @@ class WebXmlStyleDeploymentTest {
     }
   }
 
-  private final FakeClock clock = new FakeClock(Instant.ofEpochSecond(100));
+  private final FakeClock clock = FakeClock.atSeconds(100);
   private final RateLimiter limiter = RateLimiter.builder().clock(clock).build();
   private final ResourceTracker tracker = ResourceTracker.builder().clock(clock).build();
   private final HttpClient http = HttpClient.newHttpClient();
@@ -83,7 +84,7 @@ class WebXmlStyleDeploymentTest {
         URI.create("http://127.0.0.1:" + port + "/api/users/2?llm=2")).build(), HttpResponse.BodyHandlers.ofString());
 
     assertThat(ok.statusCode()).isEqualTo(200);
-    assertThat(ok.headers().firstValue("RateLimit")).hasValue("\"minute\";r=59;t=62");
+    assertThat(ok.headers().firstValue("RateLimit")).hasValue("\"minute\";r=59;t=60");
     assertThat(overQuota.statusCode()).isEqualTo(429);
     assertThat(overQuota.body()).contains("\"reason\":\"max_llm_calls_exceeded\"", "\"limit\":1");
     assertThat(limiter.getUsage("ip:127.0.0.1", "GET /users/{id}").get(LimitType.MINUTE).current()).isEqualTo(2);

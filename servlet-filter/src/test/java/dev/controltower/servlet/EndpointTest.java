@@ -1,5 +1,6 @@
 package dev.controltower.servlet;
 
+import dev.controltower.spi.kit.FakeClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.controltower.resources.LimitType;
@@ -24,7 +25,7 @@ class EndpointTest {
   private static final List<String> VARIANTS = List.of("/api/x", "/api/x/", "//api/x", "/api//x", "/api/./x",
       "/api/y/../x", "/api/x;jsessionid=0123ABC", "/api/%78", "/%61pi/x", "/api/x?q=1");
 
-  private final RateLimiter limiter = RateLimiter.builder().clock(new FakeClock(100_000))
+  private final RateLimiter limiter = RateLimiter.builder().clock(FakeClock.atMillis(100_000))
       .defaultConfig(RateLimitConfig.builder().requestsPerMinute(1000).build()).build();
   private final ResourceTracker tracker = ResourceTracker.create();
   private EmbeddedJetty jetty;

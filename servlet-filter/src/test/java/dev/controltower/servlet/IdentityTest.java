@@ -1,5 +1,6 @@
 package dev.controltower.servlet;
 
+import dev.controltower.spi.kit.FakeClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.controltower.resources.LimitType;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /** Who a request is, over real HTTP on embedded Jetty: the peer is always 127.0.0.1. */
 class IdentityTest {
-  private final FakeClock clock = new FakeClock(100_000);
+  private final FakeClock clock = FakeClock.atMillis(100_000);
   private final RateLimiter limiter = RateLimiter.builder().clock(clock)
       .defaultConfig(RateLimitConfig.builder().requestsPerMinute(3).build()).build();
   private final ResourceTracker tracker = ResourceTracker.builder().clock(clock).build();

@@ -1,5 +1,6 @@
 package dev.controltower.servlet;
 
+import dev.controltower.spi.kit.FakeClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.controltower.http.HttpAttributes;
@@ -30,7 +31,7 @@ class TomcatTest {
   @TempDir
   Path baseDir;
 
-  private final FakeClock clock = new FakeClock(100_000);
+  private final FakeClock clock = FakeClock.atMillis(100_000);
   private final RateLimiter limiter = RateLimiter.builder().clock(clock)
       .defaultConfig(RateLimitConfig.builder().requestsPerMinute(3).requestsPerHour(100).requestsPerDay(1000).build())
       .build();
@@ -96,22 +97,22 @@ class TomcatTest {
     RawHttp.Response first = RawHttp.get(port, "/api/x");
     assertThat(first.status()).isEqualTo(200);
     assertThat(first.header("RateLimit-Policy")).isEqualTo(POLICY);
-    assertThat(first.header("RateLimit")).isEqualTo("\"minute\";r=2;t=62");
+    assertThat(first.header("RateLimit")).isEqualTo("\"minute\";r=2;t=60");
     RawHttp.get(port, "/api/x");
     RawHttp.get(port, "/api/x");
 
     RawHttp.Response r = RawHttp.get(port, "/api/x");
 
     assertThat(r.status()).isEqualTo(429);
-    assertThat(r.header("Retry-After")).isEqualTo("62");
+    assertThat(r.header("Retry-After")).isEqualTo("60");
     assertThat(r.header("RateLimit-Policy")).isEqualTo(POLICY);
-    assertThat(r.header("RateLimit")).isEqualTo("\"minute\";r=0;t=62");
+    assertThat(r.header("RateLimit")).isEqualTo("\"minute\";r=0;t=60");
     assertThat(r.header("Cache-Control")).isEqualTo("no-store");
     assertThat(r.header("Content-Type")).startsWith("application/problem+json");
     assertThat(r.body()).isEqualTo("{\"type\":\"urn:controltower:problem:rate-limit-exceeded\","
         + "\"title\":\"Too Many Requests\",\"status\":429,"
         + "\"detail\":\"Rate limit exceeded: 3/3 requests per minute\",\"limit_type\":\"minute\","
-        + "\"limit\":3,\"current\":3,\"retry_after\":62,\"violated-policies\":[\"minute\"]}");
+        + "\"limit\":3,\"current\":3,\"retry_after\":60,\"violated-policies\":[\"minute\"]}");
 
     clock.advanceMillis(62_000);
     assertThat(RawHttp.get(port, "/api/x").status()).isEqualTo(200);

@@ -1,5 +1,6 @@
 package dev.controltower.servlet;
 
+import dev.controltower.spi.kit.FakeClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.controltower.http.HttpAttributes;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class WebXmlDeploymentTest {
   private static final String POLICY = "\"minute\";q=3;w=60, \"hour\";q=100;w=3600, \"day\";q=1000;w=86400";
 
-  private final FakeClock clock = new FakeClock(100_000);
+  private final FakeClock clock = FakeClock.atMillis(100_000);
   private final RateLimiter limiter = RateLimiter.builder().clock(clock)
       .defaultConfig(dev.controltower.resources.RateLimitConfig.builder()
           .requestsPerMinute(3).requestsPerHour(100).requestsPerDay(1000).build()).build();
@@ -95,7 +96,7 @@ class WebXmlDeploymentTest {
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.body()).isEqualTo("REQUEST key=" + userKey() + " endpoint=/api/x");
     assertThat(r.header("RateLimit-Policy")).isEqualTo(POLICY);
-    assertThat(r.header("RateLimit")).isEqualTo("\"minute\";r=2;t=62");
+    assertThat(r.header("RateLimit")).isEqualTo("\"minute\";r=2;t=60");
     assertThat(r.header("X-Process-Id")).matches("[0-9a-f-]{36}");
     assertThat(r.header("Retry-After")).isNull();
     // web.xml registers the filter twice: the fields are added once, by the registration that counted
@@ -115,16 +116,16 @@ class WebXmlDeploymentTest {
     RawHttp.Response r = get("/api/x");
 
     assertThat(r.status()).isEqualTo(429);
-    assertThat(r.header("Retry-After")).isEqualTo("62");
+    assertThat(r.header("Retry-After")).isEqualTo("60");
     assertThat(r.header("RateLimit-Policy")).isEqualTo(POLICY);
-    assertThat(r.header("RateLimit")).isEqualTo("\"minute\";r=0;t=62");
+    assertThat(r.header("RateLimit")).isEqualTo("\"minute\";r=0;t=60");
     assertThat(r.header("Cache-Control")).isEqualTo("no-store");
     assertThat(r.header("Content-Type")).startsWith("application/problem+json");
     assertThat(r.header("X-Process-Id")).isNull();
     assertThat(r.body()).isEqualTo("{\"type\":\"urn:controltower:problem:rate-limit-exceeded\","
         + "\"title\":\"Too Many Requests\",\"status\":429,"
         + "\"detail\":\"Rate limit exceeded: 3/3 requests per minute\",\"limit_type\":\"minute\","
-        + "\"limit\":3,\"current\":3,\"retry_after\":62,\"violated-policies\":[\"minute\"]}");
+        + "\"limit\":3,\"current\":3,\"retry_after\":60,\"violated-policies\":[\"minute\"]}");
     assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo(3);
   }
 
@@ -133,7 +134,7 @@ class WebXmlDeploymentTest {
     for (int i = 0; i < 3; i++) {
       get("/api/x");
     }
-    clock.advanceMillis(61_200);
+    clock.advanceMillis(59_200);
 
     RawHttp.Response r = get("/api/x");
     assertThat(r.status()).isEqualTo(429);
@@ -286,7 +287,7 @@ class WebXmlDeploymentTest {
     limiter.checkRateLimit(key, "/api/x");
     limiter.checkRateLimit(key, "/api/x");
 
-    assertThat(get("/api/x").header("RateLimit")).isEqualTo("\"minute\";r=0;t=62");
+    assertThat(get("/api/x").header("RateLimit")).isEqualTo("\"minute\";r=0;t=60");
     assertThat(get("/api/x").status()).isEqualTo(429);
   }
 }

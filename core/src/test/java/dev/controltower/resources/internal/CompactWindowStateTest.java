@@ -38,9 +38,9 @@ class CompactWindowStateTest {
       assertThat(limiter.checkRateLimit("u", "/e").allowed()).isTrue();
     }
     assertThat(limiter.getUsage("u", "/e").get(LimitType.MINUTE).current()).isEqualTo(70_001);
-    clock.millis.addAndGet(60_000); // the first request's bucket has left the window
+    clock.millis.addAndGet(59_999); // the first request stopped counting at 160 s; the rest count until 166 s
     assertThat(limiter.getUsage("u", "/e").get(LimitType.MINUTE).current()).isEqualTo(70_000);
-    clock.millis.addAndGet(6_000);
+    clock.millis.addAndGet(1);
     assertThat(limiter.getUsage("u", "/e").get(LimitType.MINUTE).current()).isZero();
   }
 
@@ -55,7 +55,7 @@ class CompactWindowStateTest {
     clock.millis.addAndGet(6_000);
     limiter.checkRateLimit("u", "/e");
     assertThat(limiter.getUsage("u", "/e").get(LimitType.MINUTE).current()).isEqualTo(70_001);
-    clock.millis.addAndGet(60_000);
+    clock.millis.addAndGet(59_999); // the 70,000 of 100 s stopped counting at 160 s
     assertThat(limiter.getUsage("u", "/e").get(LimitType.MINUTE).current()).isEqualTo(1);
   }
 
@@ -125,23 +125,23 @@ class CompactWindowStateTest {
         .defaultConfig(new RateLimitConfig(10, 1000, 0, 0)).clock(clock).build();
     var first = limiter.decide("u", "/e", true);             // locked: opens an epoch in bucket 16
     assertThat(first.window()).isEqualTo(LimitType.MINUTE);
-    assertThat(first.resetSeconds()).isEqualTo(62);
+    assertThat(first.resetSeconds()).isEqualTo(60);
     assertThat(first.result().remaining()).isEqualTo(9);
     clock.millis.set(101_500);
     var second = limiter.decide("u", "/e", true);            // claimed
     assertThat(second.window()).isEqualTo(LimitType.MINUTE);
-    assertThat(second.resetSeconds()).isEqualTo(61);         // 162 - 101.5, rounded up
+    assertThat(second.resetSeconds()).isEqualTo(60);         // the bucket's latest is now 101.5: 161.5 - 101.5
     assertThat(second.result().current()).isEqualTo(2);
     assertThat(second.result().limit()).isEqualTo(10);
     assertThat(second.result().remaining()).isEqualTo(8);
     assertThat(limiter.checkRateLimit("u", "/e").remaining()).isEqualTo(7);
     clock.millis.set(106_000);                               // bucket 17: locked again
     var fourth = limiter.decide("u", "/e", true);
-    assertThat(fourth.resetSeconds()).isEqualTo(56);
+    assertThat(fourth.resetSeconds()).isEqualTo(56);         // bucket 16's latest, 101.5, + 60 - 106, rounded up
     assertThat(fourth.result().current()).isEqualTo(4);
     clock.millis.set(107_000);
     var fifth = limiter.decide("u", "/e", true);
-    assertThat(fifth.resetSeconds()).isEqualTo(55);         // still the oldest bucket, 16
+    assertThat(fifth.resetSeconds()).isEqualTo(55);         // still the oldest bucket, 16: 161.5 - 107
     assertThat(fifth.result().remaining()).isEqualTo(5);
     assertThat(limiter.getUsage("u", "/e").get(LimitType.MINUTE).current()).isEqualTo(5);
     assertThat(limiter.getUsage("u", "/e").get(LimitType.HOUR).current()).isEqualTo(5);

@@ -1,4 +1,4 @@
-package dev.controltower.resources;
+package dev.controltower.spi.kit;
 
 import java.time.Instant;
 import java.time.InstantSource;

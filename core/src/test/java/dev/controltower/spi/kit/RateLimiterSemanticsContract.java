@@ -1,5 +1,12 @@
-package dev.controltower.resources;
+package dev.controltower.spi.kit;
 
+import dev.controltower.resources.LimitType;
+import dev.controltower.resources.RateLimitConfig;
+import dev.controltower.resources.RateLimitDecision;
+import dev.controltower.resources.RateLimitKey;
+import dev.controltower.resources.RateLimitResult;
+import dev.controltower.resources.RateLimiter;
+import dev.controltower.resources.WindowUsage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,12 +18,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
-/** The cases of semantics.md, value for value, on a fake clock at t = 100 s unless said otherwise. */
-class RateLimiterSemanticsTest {
+/**
+ * The cases of semantics.md, value for value, on a fake clock at t = 100 s unless said otherwise, through
+ * the public limiter over the store under test.
+ */
+public abstract class RateLimiterSemanticsContract extends StoreContract {
   private final FakeClock clock = FakeClock.atSeconds(100);
 
   private RateLimiter limiter(RateLimitConfig config) {
-    return RateLimiter.builder().defaultConfig(config).clock(clock).build();
+    return limiter(config, clock);
   }
 
   private static RateLimitConfig perMinute(int n) {
@@ -35,7 +45,7 @@ class RateLimiterSemanticsTest {
   }
 
   @Test
-  void checkRateLimit_threePerMinute_fourthRejectedByMinuteAfter62Seconds() {
+  void checkRateLimit_threePerMinute_fourthRejectedByMinuteAfter60Seconds() {
     RateLimiter limiter = limiter(perMinute(3));
     assertThat(limiter.checkRateLimit("u").remaining()).isEqualTo(2);
     assertThat(limiter.checkRateLimit("u").remaining()).isEqualTo(1);
@@ -46,30 +56,30 @@ class RateLimiterSemanticsTest {
     assertThat(r.current()).isEqualTo(3);
     assertThat(r.limit()).isEqualTo(3);
     assertThat(r.remaining()).isZero();
-    assertThat(r.retryAfterSeconds()).isEqualTo(62.0);
+    assertThat(r.retryAfterSeconds()).isEqualTo(60.0);
     assertThat(r.reason()).isEqualTo("Rate limit exceeded: 3/3 requests per minute");
   }
 
   @Test
-  void checkRateLimit_hourLimitFive_sixthRejectedByHourAfter3860Seconds() {
+  void checkRateLimit_hourLimitFive_sixthRejectedByHourAfter3600Seconds() {
     RateLimiter limiter = limiter(RateLimitConfig.builder().requestsPerMinute(100).requestsPerHour(5).build());
     for (int i = 0; i < 5; i++) {
       assertThat(limiter.checkRateLimit("u").allowed()).isTrue();
     }
     RateLimitResult r = limiter.checkRateLimit("u");
     assertThat(r.limitType()).isEqualTo(LimitType.HOUR);
-    assertThat(r.retryAfterSeconds()).isEqualTo(3860.0);
+    assertThat(r.retryAfterSeconds()).isEqualTo(3600.0);
   }
 
   @Test
-  void checkRateLimit_dayLimitThree_fourthRejectedByDayAfter94940Seconds() {
+  void checkRateLimit_dayLimitThree_fourthRejectedByDayAfter86400Seconds() {
     RateLimiter limiter = limiter(new RateLimitConfig(100, 200, 3, 0));
     for (int i = 0; i < 3; i++) {
       assertThat(limiter.checkRateLimit("u").allowed()).isTrue();
     }
     RateLimitResult r = limiter.checkRateLimit("u");
     assertThat(r.limitType()).isEqualTo(LimitType.DAY);
-    assertThat(r.retryAfterSeconds()).isEqualTo(94940.0);
+    assertThat(r.retryAfterSeconds()).isEqualTo(86400.0);
   }
 
   @Test
@@ -124,10 +134,10 @@ class RateLimiterSemanticsTest {
     limiter.checkRateLimit("u");
     clock.setMillis(100_500);
     Map<LimitType, WindowUsage> usage = limiter.getUsage("u");
-    // The request in minute bucket 16 leaves at 162 s: 61.5 s from 100.5 s, rounded up.
-    assertThat(usage.get(LimitType.MINUTE).resetInSeconds()).isEqualTo(62);
-    assertThat(usage.get(LimitType.HOUR).resetInSeconds()).isEqualTo(3860);
-    assertThat(usage.get(LimitType.DAY).resetInSeconds()).isEqualTo(94940);
+    // The request at 100 s stops counting at 160 s: 59.5 s from 100.5 s, rounded up.
+    assertThat(usage.get(LimitType.MINUTE).resetInSeconds()).isEqualTo(60);
+    assertThat(usage.get(LimitType.HOUR).resetInSeconds()).isEqualTo(3600);
+    assertThat(usage.get(LimitType.DAY).resetInSeconds()).isEqualTo(86400);
     assertThat(limiter.getUsage("other").get(LimitType.MINUTE).resetInSeconds()).isZero();
   }
 
@@ -235,30 +245,66 @@ class RateLimiterSemanticsTest {
 
   @Test
   void millisUntilSlot_threeRequestsSpreadOverBuckets_matchesWorkedValues() {
-    for (int[] limitAndWait : new int[][] {{3, 49}, {2, 55}, {1, 61}}) {
+    for (double[] limitAndWait : new double[][] {{3, 47.0}, {2, 53.5}, {1, 60.0}}) {
       FakeClock c = FakeClock.atSeconds(100);
-      RateLimiter limiter = RateLimiter.builder()
-          .defaultConfig(perMinute(10)).clock(c).build();
+      RateLimiter limiter = limiter(perMinute(10), c);
       limiter.checkRateLimit("u");
       c.setMillis(106_500);
       limiter.checkRateLimit("u");
       c.setMillis(113_000);
       limiter.checkRateLimit("u");
-      limiter.setDefaultConfig(perMinute(limitAndWait[0]));
+      limiter.setDefaultConfig(perMinute((int) limitAndWait[0]));
       RateLimitResult r = limiter.checkRateLimit("u");
-      assertThat(r.retryAfterSeconds()).as("limit %d", limitAndWait[0]).isEqualTo((double) limitAndWait[1]);
+      assertThat(r.retryAfterSeconds()).as("limit %s", limitAndWait[0]).isEqualTo(limitAndWait[1]);
     }
   }
 
   @Test
+  void millisUntilSlot_twoRequestsInOneBucket_bothCountUntilTheLaterPlusTheWindow() {
+    FakeClock c = FakeClock.atMillis(96_000);
+    RateLimiter limiter = limiter(perMinute(2), c);
+    limiter.checkRateLimit("u");
+    c.setMillis(101_900); // same bucket, [96, 102)
+    limiter.checkRateLimit("u");
+    assertThat(limiter.checkRateLimit("u").retryAfterSeconds()).isEqualTo(60.0);
+    c.setMillis(161_899);
+    assertThat(limiter.checkRateLimit("u").exceeded()).isTrue();
+    c.setMillis(161_900);
+    assertThat(limiter.checkRateLimit("u").remaining()).isEqualTo(1);
+  }
+
+  @Test
+  void checkRateLimit_clientPacedAtTheAdvertisedRate_isNeverRefused() {
+    RateLimiter limiter = limiter(perMinute(5));
+    for (int i = 0; i < 200; i++) {
+      RateLimitResult r = limiter.checkRateLimit("u");
+      assertThat(r.allowed()).as("request %d at %d ms", i, clock.millis()).isTrue();
+      clock.advanceSeconds(12);
+    }
+  }
+
+  @Test
+  void checkRateLimit_sixthRequestOfAPacedClientSixtySecondsLater_isAdmitted() {
+    // The reproduction of the retired rule: 5/min, one request every 12 s, the 6th at +60.0 s.
+    RateLimiter limiter = limiter(perMinute(5));
+    for (int i = 0; i < 5; i++) {
+      assertThat(limiter.checkRateLimit("u").allowed()).isTrue();
+      clock.advanceSeconds(12);
+    }
+    RateLimitResult sixth = limiter.checkRateLimit("u");
+    assertThat(sixth.allowed()).isTrue();
+    assertThat(sixth.remaining()).isZero();
+  }
+
+  @Test
   void checkRateLimit_fullWindowsAtOneHundredSeconds_waitsMatchWorkedValues() {
-    assertThat(fullWindowWait(new RateLimitConfig(5, 0, 0, 0))).isEqualTo(62.0);
-    assertThat(fullWindowWait(new RateLimitConfig(0, 5, 0, 0))).isEqualTo(3860.0);
-    assertThat(fullWindowWait(new RateLimitConfig(0, 0, 5, 0))).isEqualTo(94940.0);
+    assertThat(fullWindowWait(new RateLimitConfig(5, 0, 0, 0))).isEqualTo(60.0);
+    assertThat(fullWindowWait(new RateLimitConfig(0, 5, 0, 0))).isEqualTo(3600.0);
+    assertThat(fullWindowWait(new RateLimitConfig(0, 0, 5, 0))).isEqualTo(86400.0);
   }
 
   private double fullWindowWait(RateLimitConfig config) {
-    RateLimiter limiter = RateLimiter.builder().defaultConfig(config).clock(FakeClock.atSeconds(100)).build();
+    RateLimiter limiter = limiter(config, FakeClock.atSeconds(100));
     for (int i = 0; i < 5; i++) {
       assertThat(limiter.checkRateLimit("u").allowed()).isTrue();
     }
@@ -274,7 +320,7 @@ class RateLimiterSemanticsTest {
     }
     RateLimitResult r = limiter.checkRateLimit("u");
     assertThat(r.limitType()).isEqualTo(LimitType.HOUR);
-    assertThat(r.retryAfterSeconds()).isEqualTo(3860.0);
+    assertThat(r.retryAfterSeconds()).isEqualTo(3600.0);
     assertThat(r.current()).isEqualTo(3);
     assertThat(r.limit()).isEqualTo(3);
     clock.advanceSeconds(r.retryAfterSeconds());
@@ -298,7 +344,7 @@ class RateLimiterSemanticsTest {
       assertThat(limiter.checkRateLimit("u").exceeded()).isTrue();
     }
     assertThat(limiter.getUsage("u").get(LimitType.MINUTE).current()).isEqualTo(1);
-    clock.advanceSeconds(62);
+    clock.advanceSeconds(60);
     assertThat(limiter.checkRateLimit("u").allowed()).isTrue();
   }
 
@@ -309,8 +355,8 @@ class RateLimiterSemanticsTest {
     assertThat(limiter.checkRateLimit("u").allowed()).isTrue();
     RateLimitResult r = limiter.checkRateLimit("u");
     assertThat(r.limitType()).isEqualTo(LimitType.BURST);
-    // Burst bucket 1000 (100 ms buckets) leaves at (1000 + 11) * 100 ms = 101.1 s.
-    assertThat(r.retryAfterSeconds()).isEqualTo(1.1);
+    // Both requests at 100.0 s stop counting at 101.0 s.
+    assertThat(r.retryAfterSeconds()).isEqualTo(1.0);
     assertThat(r.reason()).isEqualTo("Rate limit exceeded: 2/2 requests per burst");
   }
 
@@ -322,8 +368,8 @@ class RateLimiterSemanticsTest {
     clock.setSeconds(50);
     RateLimitResult r = limiter.checkRateLimit("u");
     assertThat(r.exceeded()).isTrue();
-    // Measured from the real now: the requests of bucket 16 leave at 162 s.
-    assertThat(r.retryAfterSeconds()).isEqualTo(112.0);
+    // Measured from the real now: the requests made at 100 s stop counting at 160 s.
+    assertThat(r.retryAfterSeconds()).isEqualTo(110.0);
   }
 
   @Test
@@ -353,7 +399,7 @@ class RateLimiterSemanticsTest {
     assertThat(d.allowed()).isTrue();
     assertThat(d.window()).isEqualTo(LimitType.MINUTE);
     assertThat(d.result().remaining()).isEqualTo(59);
-    assertThat(d.resetSeconds()).isEqualTo(62);
+    assertThat(d.resetSeconds()).isEqualTo(60);
     assertThat(d.config()).isEqualTo(RateLimitConfig.defaults());
   }
 
@@ -364,7 +410,7 @@ class RateLimiterSemanticsTest {
     clock.setMillis(100_950);
     RateLimitDecision d = limiter.decide("u", "default", true);
     assertThat(d.allowed()).isFalse();
-    assertThat(d.result().retryAfterSeconds()).isEqualTo(0.15);
+    assertThat(d.result().retryAfterSeconds()).isEqualTo(0.05);
     assertThat(d.resetSeconds()).isEqualTo(1);
   }
 
@@ -388,24 +434,14 @@ class RateLimiterSemanticsTest {
     limiter.checkRateLimit("short", "/a");
     limiter.checkRateLimit("long", "/a");
     assertThat(limiter.cleanupExpired()).isZero();
-    // At 163 s the minute-only key's request (bucket 16) has left its window, but the key has not yet
-    // reached its automatic expiry (66 s after last use); the other still counts in its hour and day windows.
-    clock.setSeconds(163);
-    // The minute-only key counts nothing now; the other still counts in its hour and day windows.
+    clock.setMillis(159_999);
+    assertThat(limiter.cleanupExpired()).isZero();
+    // At 160 s the minute-only key's request (made at 100 s) has left its window, before the key's own
+    // expiry (66 s after its last use); the other still counts in its hour and day windows.
+    clock.setSeconds(160);
     assertThat(limiter.cleanupExpired()).isEqualTo(1);
     assertThat(limiter.trackedKeys()).isEqualTo(1);
     assertThat(limiter.getUsage("long", "/a").get(LimitType.HOUR).current()).isEqualTo(1);
-  }
-
-  @Test
-  void idleKey_expiresOnItsOwnOnceItsWindowsCountNothing() {
-    RateLimiter limiter = limiter(new RateLimitConfig(10, 0, 0, 0));
-    limiter.checkRateLimit("u", "/a");
-    limiter.cleanUp();
-    assertThat(limiter.trackedKeys()).isEqualTo(1);
-    clock.advanceSeconds(67);
-    limiter.cleanUp();
-    assertThat(limiter.trackedKeys()).isZero();
   }
 
   @Test
@@ -418,5 +454,83 @@ class RateLimiterSemanticsTest {
     assertThat(limiter.keys(1)).hasSize(1);
     assertThatThrownBy(() -> limiter.keys(-1)).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("max must be >= 0 but was -1");
+  }
+
+  @Test
+  void checkRateLimitCost_fitsEveryWindow_isCountedInEach() {
+    RateLimiter limiter = limiter(new RateLimitConfig(10, 25, 0, 0));
+    RateLimitResult r = limiter.checkRateLimit("u", "/llm", 7);
+    assertThat(r.allowed()).isTrue();
+    assertThat(r.remaining()).isEqualTo(3);
+    assertThat(r.current()).isEqualTo(7);
+    assertThat(limiter.getUsage("u", "/llm").get(LimitType.HOUR).current()).isEqualTo(7);
+  }
+
+  @Test
+  void checkRateLimitCost_tooMuchForOneWindow_countsInNone() {
+    RateLimiter limiter = limiter(new RateLimitConfig(10, 25, 0, 0));
+    limiter.checkRateLimit("u", "/llm", 8);
+    RateLimitResult r = limiter.checkRateLimit("u", "/llm", 3);
+    assertThat(r.exceeded()).isTrue();
+    assertThat(r.limitType()).isEqualTo(LimitType.MINUTE);
+    assertThat(r.current()).isEqualTo(8);
+    assertThat(r.retryAfterSeconds()).isEqualTo(60.0);
+    assertThat(r.reason()).isEqualTo("Rate limit exceeded: 8/10 requests per minute, and this request costs 3");
+    assertThat(limiter.getUsage("u", "/llm").get(LimitType.HOUR).current()).isEqualTo(8);
+    assertThat(limiter.checkRateLimit("u", "/llm", 2).allowed()).isTrue();
+  }
+
+  @Test
+  void checkRateLimitCost_aboveALimit_isRefusedForeverWithoutCounting() {
+    RateLimiter limiter = limiter(new RateLimitConfig(4000, 100_000, 0, 0));
+    RateLimitResult r = limiter.checkRateLimit("u", "/llm", 5000);
+    assertThat(r.exceeded()).isTrue();
+    assertThat(r.limitType()).isEqualTo(LimitType.MINUTE);
+    assertThat(r.retryAfterSeconds()).isEqualTo(Double.POSITIVE_INFINITY);
+    assertThat(r.reason()).isEqualTo("cost 5000 exceeds the minute limit 4000 and can never be admitted");
+    assertThat(limiter.getUsage("u", "/llm").get(LimitType.HOUR).current()).isZero();
+    RateLimitDecision d = limiter.decide("u", "/llm", 5000, true);
+    assertThat(d.neverAdmitted()).isTrue();
+    assertThat(d.violated()).containsExactly(LimitType.MINUTE);
+  }
+
+  @Test
+  void checkRateLimitCost_waitIsUntilEnoughHasLeft() {
+    RateLimiter limiter = limiter(perMinute(10));
+    limiter.checkRateLimit("u", "/llm", 4); // at 100 s
+    clock.setSeconds(110);
+    limiter.checkRateLimit("u", "/llm", 4); // at 110 s
+    clock.setSeconds(120);
+    // 8 counted; a cost of 5 needs 3 to leave: the first bucket (4 at 100 s) is enough, at 160 s.
+    assertThat(limiter.checkRateLimit("u", "/llm", 5).retryAfterSeconds()).isEqualTo(40.0);
+    // A cost of 7 needs 5: both buckets, the second leaves at 170 s.
+    assertThat(limiter.checkRateLimit("u", "/llm", 7).retryAfterSeconds()).isEqualTo(50.0);
+    clock.setSeconds(160);
+    assertThat(limiter.checkRateLimit("u", "/llm", 5).allowed()).isTrue();
+  }
+
+  @Test
+  void checkRateLimitCost_tokenSizedCostsOverADay_doNotOverflow() {
+    RateLimiter limiter = limiter(new RateLimitConfig(0, 0, 2_000_000_000, 0));
+    for (int i = 0; i < 19; i++) {
+      assertThat(limiter.checkRateLimit("u", "/llm", 100_000_000L).allowed()).isTrue();
+      clock.advanceSeconds(3600);
+    }
+    RateLimitResult last = limiter.checkRateLimit("u", "/llm", 100_000_000L);
+    assertThat(last.allowed()).isTrue();
+    assertThat(last.remaining()).isZero();
+    assertThat(limiter.checkRateLimit("u", "/llm", Long.MAX_VALUE).retryAfterSeconds())
+        .isEqualTo(Double.POSITIVE_INFINITY);
+    assertThat(limiter.checkRateLimit("u", "/llm", 1).exceeded()).isTrue();
+  }
+
+  @Test
+  void checkRateLimitCost_belowOne_isBadInput() {
+    RateLimiter limiter = limiter(perMinute(10));
+    assertThatThrownBy(() -> limiter.checkRateLimit("u", "/llm", 0L))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("cost must be >= 1 but was 0");
+    assertThatThrownBy(() -> limiter.checkRateLimit("u", "/llm", -5L))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("cost must be >= 1 but was -5");
+    assertThat(limiter.trackedKeys()).isZero();
   }
 }
