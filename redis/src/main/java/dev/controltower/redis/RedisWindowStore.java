@@ -147,7 +147,7 @@ public final class RedisWindowStore implements WindowStore {
     this.refusals = b.refusalCacheSize > 0 ? new RefusalCache(b.refusalCacheSize) : null;
     this.resources = DefaultClientResources.builder()
         .ioThreadPoolSize(2)
-        .computationThreadPoolSize(1)
+        .computationThreadPoolSize(2)
         .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofMillis(500), 2, TimeUnit.MILLISECONDS))
         .build();
     this.client = RedisClient.create(resources);
@@ -202,8 +202,12 @@ public final class RedisWindowStore implements WindowStore {
       return fallback(e, op, user, endpoint, plan, cost, nowMillis);
     }
     Outcome outcome = outcome(reply, plan);
-    if (refusals != null && !outcome.admitted()) {
-      refusals.put(user, endpoint, plan, cost, at, outcome);
+    if (refusals != null) {
+      if (outcome.admitted()) {
+        refusals.forget(user, endpoint);
+      } else {
+        refusals.put(user, endpoint, plan, cost, at, outcome, (Long) reply.get(1 + 2 * plan.size()));
+      }
     }
     return outcome;
   }

@@ -6,21 +6,20 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Pairs that Redis has just refused, kept until the refusal's wait has passed (as Envoy's over-limit
- * cache), so that a client hammering while limited costs no round trip.
+ * Pairs that Redis has just refused, kept for a while (as Envoy's over-limit cache), so that a client
+ * hammering while limited costs no round trip.
  *
- * <p>Why it never admits what Redis would refuse: it only ever answers "refused", and only for the same
- * plan and the same cost, before the latest time at which some refusing window still lacks room.
- * Without admissions a window's count only falls, and it falls by the amount the cost needs exactly at
- * that window's wait (WindowMath's walk); admissions by other instances only make it fall later. So
- * until {@code at + max(wait)} some window still refuses. {@code at} is taken before the step was sent
- * (in production the local monotonic clock; Redis evaluated the step no earlier), so the cache never
- * holds a refusal longer than Redis would give it. Refusals that can never fit (cost above a limit)
- * are not kept: they are rare and need no counts.
+ * <p>How long: the script also reports when the first count of the plan next changes (its oldest live
+ * bucket dies). Until then, without admissions, every count stays as it is and every wait shrinks by
+ * exactly the time passed, so the cache gives exactly the answer Redis would give, for the same plan
+ * and the same cost. Admissions by other instances only raise counts, so the refusal still stands (the
+ * counts and waits it reports may then be lower than Redis's). An admission of the pair through this
+ * store forgets the entry. {@code at} is the step's time: the caller's {@code now} under a test clock;
+ * in production the local monotonic clock read before the step was sent (Redis evaluated it no
+ * earlier), so an entry never outlives the refusal Redis gave. The cache only ever answers "refused".
  *
- * <p>A hit returns the refusal with every wait shortened by the time passed (a window whose wait has
- * passed is reported as having room) and the counts as Redis reported them. Bounded: when full, expired
- * entries are swept, and if that frees nothing, new refusals are not kept.
+ * <p>Bounded: when full, expired entries are swept, and if that frees nothing, new refusals are not
+ * kept.
  */
 final class RefusalCache {
   private record Key(String user, String endpoint) {}
@@ -59,22 +58,17 @@ final class RefusalCache {
     for (int i = 0; i < n; i++) {
       counts[i] = o.count(i);
       long wait = o.waitMillis(i);
-      waits[i] = wait == Outcome.ROOM || wait - passed <= 0 ? Outcome.ROOM : wait - passed;
+      waits[i] = wait == Outcome.ROOM || wait == Outcome.NEVER ? wait : Math.max(0, wait - passed);
     }
     return Outcome.refused(counts, waits);
   }
 
-  /** Keeps a refusal that Redis gave for a step sent at {@code at}. */
-  void put(String user, String endpoint, WindowPlan plan, long cost, long at, Outcome refused) {
-    long longest = 0;
-    for (int i = 0; i < refused.windows(); i++) {
-      long wait = refused.waitMillis(i);
-      if (wait == Outcome.NEVER) {
-        return;
-      }
-      longest = Math.max(longest, wait);
-    }
-    if (longest <= 0) {
+  /**
+   * Keeps a refusal that Redis gave for a step at {@code at}, whose counts stand for
+   * {@code stableMillis} (negative: do not keep).
+   */
+  void put(String user, String endpoint, WindowPlan plan, long cost, long at, Outcome refused, long stableMillis) {
+    if (stableMillis <= 0) {
       return;
     }
     if (entries.size() >= capacity) {
@@ -83,7 +77,14 @@ final class RefusalCache {
         return;
       }
     }
-    entries.put(new Key(user, endpoint), new Entry(plan, cost, at, at + longest, refused));
+    entries.put(new Key(user, endpoint), new Entry(plan, cost, at, at + stableMillis, refused));
+  }
+
+  /** Forgets the pair (it was admitted: its counts moved). */
+  void forget(String user, String endpoint) {
+    if (!entries.isEmpty()) {
+      entries.remove(new Key(user, endpoint));
+    }
   }
 
   /** Forgets every refusal of {@code user} (after a reset). */

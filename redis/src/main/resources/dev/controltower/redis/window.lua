@@ -12,13 +12,14 @@
 -- not enable keep their buckets untouched.
 --
 -- Time: the pair stands at T = max(now, t). Liveness is judged at T (a bucket counts while
--- T - last < W); waits are measured from now; admissions are recorded at T. Every step on an existing
--- pair moves t up to T. Numbers are Lua doubles, exact for integers below 2^53: epoch ms (1.8e12) and
+-- T - last < W); waits are measured from now; admissions are recorded at T. An acquire (admitted or
+-- not) moves t up to T; check, read and the quiet removal write nothing (and create no key). Numbers are Lua doubles, exact for integers below 2^53: epoch ms (1.8e12) and
 -- counts stay far below.
 --
 -- Returns integers: admitted {1, tightest (0-based, -1 for no window), its count, remaining (-1 for
--- no window: unbounded), ms until its count next falls}; refused {0, counts..., waits...} with -1 for
--- a window with room and -2 for a window whose limit is below the cost; read {2, counts...,
+-- no window: unbounded), ms until its count next falls}; refused {0, counts..., waits..., ms until the
+-- first count changes} with wait -1 for a window with room and -2 for a window whose limit is below
+-- the cost; read {2, counts...,
 -- resets...}; quiet removal {3, 1 if removed else 0}.
 
 local op = ARGV[1]
@@ -113,7 +114,6 @@ local function touch()
 end
 
 if op == 'r' or op == 'q' then
-  touch()
   if op == 'q' then
     for i = 1, n do
       if counts[i] > 0 then
@@ -165,7 +165,7 @@ if not fits then
     -- As the in-memory store does, an acquire leaves the pair in the store even when it refuses.
     redis.call('HSET', key, 'u', user, 'e', endpoint, 't', string.format('%d', at))
     keep()
-  else
+  elseif op == 'a' then
     touch()
   end
   local out = {0}
@@ -183,6 +183,22 @@ if not fits then
     end
     out[1 + n + i] = wait
   end
+  -- When the first count of the plan changes (its oldest live bucket dies); until then, without
+  -- admissions, this very refusal stands, each wait shorter by the time passed. -2: nothing counted.
+  local change = -2
+  for i = 1, n do
+    local oldest = live[i][1]
+    if oldest ~= nil then
+      local death = oldest[3] + lengths[i] - now
+      if death < 0 then
+        death = 0
+      end
+      if change == -2 or death < change then
+        change = death
+      end
+    end
+  end
+  out[2 + 2 * n] = change
   return out
 end
 
@@ -212,8 +228,6 @@ if op == 'a' then
   end
   redis.call('HSET', key, unpack(writes))
   keep()
-else
-  touch()
 end
 
 -- The tightest window: the least room after this request, the first in plan order on a tie.
