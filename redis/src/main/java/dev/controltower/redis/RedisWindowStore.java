@@ -112,6 +112,8 @@ public final class RedisWindowStore implements WindowStore {
   /** A connection attempt under way, or null. */
   private CompletableFuture<StatefulRedisConnection<byte[], byte[]>> pending;
   private volatile MemoryWindowStore local;
+  /** The bucket count of {@link #local}. */
+  private volatile int localBuckets;
   private volatile boolean closed;
 
   private final LongAdder failures = new LongAdder();
@@ -157,6 +159,18 @@ public final class RedisWindowStore implements WindowStore {
         .requestQueueSize(b.requestQueueSize)
         .socketOptions(SocketOptions.builder().connectTimeout(b.connectTimeout).keepAlive(true).build())
         .build());
+    if (failMode == FailMode.LOCAL) {
+      // Made now, and used once, so that the first fallback does not pay for class loading while
+      // Redis is failing (it measured 65 ms on two busy cores, past the timeout).
+      MemoryWindowStore store = new MemoryWindowStore(localClock, localMaximumKeys, b.bucketCount);
+      WindowPlan warm = WindowPlan.of(dev.controltower.resources.RateLimitConfig.defaults(), b.bucketCount);
+      store.acquire("", "", warm, 1, localClock.millis());
+      store.check("", "", warm, 1, localClock.millis());
+      store.read("", "", warm, localClock.millis());
+      store.resetUser("");
+      localBuckets = b.bucketCount;
+      local = store;
+    }
     // Wait for the first connection (a store that starts while Redis is down starts in its fail mode).
     CompletableFuture<StatefulRedisConnection<byte[], byte[]>> first = connectAsync();
     try {
@@ -423,6 +437,11 @@ public final class RedisWindowStore implements WindowStore {
     return breaker.isOpen();
   }
 
+  /** The SHA-1 digest of the script, as EVALSHA names it. */
+  static String scriptDigest() {
+    return SHA;
+  }
+
   /** The fail mode. */
   public FailMode failMode() {
     return failMode;
@@ -635,11 +654,14 @@ public final class RedisWindowStore implements WindowStore {
 
   private MemoryWindowStore local(WindowPlan plan) {
     MemoryWindowStore store = local;
-    if (store == null) {
+    if (store == null || plan.bucketCount() != localBuckets) {
       synchronized (this) {
         store = local;
-        if (store == null) {
+        if (store == null || plan.bucketCount() != localBuckets) {
+          // A limiter compiles every plan with one bucket count; a store used by several (or built
+          // with another count) keeps the latest.
           store = new MemoryWindowStore(localClock, localMaximumKeys, plan.bucketCount());
+          localBuckets = plan.bucketCount();
           local = store;
         }
       }
@@ -741,6 +763,7 @@ public final class RedisWindowStore implements WindowStore {
     private int refusalCacheSize = 10_000;
     private int localMaximumKeys = 100_000;
     private int requestQueueSize = 10_000;
+    private int bucketCount = 10;
     private final Set<String> set = new HashSet<>();
 
     private Builder() {}
@@ -841,6 +864,19 @@ public final class RedisWindowStore implements WindowStore {
         throw new IllegalArgumentException("refusalCacheSize must be >= 0 but was " + size);
       }
       this.refusalCacheSize = size;
+      return this;
+    }
+
+    /**
+     * The bucket count of the limiter this store serves (its plans'), for the in-process store of fail
+     * mode {@code local}, which is made in advance; default 10, a divisor of 1,000.
+     */
+    public Builder bucketCount(int bucketCount) {
+      once("bucketCount");
+      if (bucketCount < 1 || 1000 % bucketCount != 0) {
+        throw new IllegalArgumentException("bucketCount must be a divisor of 1000 but was " + bucketCount);
+      }
+      this.bucketCount = bucketCount;
       return this;
     }
 

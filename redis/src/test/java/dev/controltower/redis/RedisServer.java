@@ -1,8 +1,5 @@
 package dev.controltower.redis;
 
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -32,8 +29,6 @@ final class RedisServer implements AutoCloseable {
   private final Thread hook;
   private volatile Process process;
   private volatile boolean paused;
-  private RedisClient adminClient;
-  private StatefulRedisConnection<String, String> admin;
 
   private RedisServer(int port, Path dir) {
     this.port = port;
@@ -123,7 +118,6 @@ final class RedisServer implements AutoCloseable {
 
   /** kill -9. */
   void kill() {
-    closeAdmin();
     Process p = process;
     p.destroyForcibly();
     waitFor(p);
@@ -156,19 +150,76 @@ final class RedisServer implements AutoCloseable {
     }
   }
 
-  /** A connection for the tests' own commands (INFO, SCRIPT EXISTS, KEYS), not the store's. */
-  synchronized RedisCommands<String, String> admin() {
-    if (admin == null || !admin.isOpen()) {
-      closeAdmin();
-      adminClient = RedisClient.create(uri());
-      admin = adminClient.connect();
+  /**
+   * Runs one command on a connection of its own, by hand (RESP over a socket): the tests' own commands
+   * (INFO, SCRIPT EXISTS) start no client threads, so that thread counts see only the store's.
+   *
+   * @return a String (status or bulk), a Long, or a List of those; an error reply throws
+   */
+  Object command(String... args) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
+      s.setSoTimeout(5_000);
+      StringBuilder out = new StringBuilder("*").append(args.length).append("\r\n");
+      for (String a : args) {
+        out.append('$').append(a.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(a).append("\r\n");
+      }
+      s.getOutputStream().write(out.toString().getBytes(StandardCharsets.UTF_8));
+      s.getOutputStream().flush();
+      return reply(new java.io.BufferedInputStream(s.getInputStream()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    return admin.sync();
+  }
+
+  private static Object reply(InputStream in) throws IOException {
+    int type = in.read();
+    String line = line(in);
+    switch (type) {
+      case '+':
+        return line;
+      case '-':
+        throw new IllegalStateException("redis: " + line);
+      case ':':
+        return Long.parseLong(line);
+      case '$': {
+        int n = Integer.parseInt(line);
+        if (n < 0) {
+          return null;
+        }
+        byte[] data = in.readNBytes(n);
+        in.readNBytes(2);
+        return new String(data, StandardCharsets.UTF_8);
+      }
+      case '*': {
+        int n = Integer.parseInt(line);
+        java.util.List<Object> items = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          items.add(reply(in));
+        }
+        return items;
+      }
+      default:
+        throw new IllegalStateException("unexpected reply type " + type);
+    }
+  }
+
+  private static String line(InputStream in) throws IOException {
+    StringBuilder b = new StringBuilder();
+    int c;
+    while ((c = in.read()) != '\r') {
+      if (c < 0) {
+        throw new IOException("connection closed");
+      }
+      b.append((char) c);
+    }
+    in.read();
+    return b.toString();
   }
 
   /** How many times Redis ran {@code command} (lower case, e.g. "evalsha"), from INFO commandstats. */
   long calls(String command) {
-    String info = admin().info("commandstats");
+    String info = (String) command("INFO", "commandstats");
     String prefix = "cmdstat_" + command + ":calls=";
     for (String line : info.split("\r?\n")) {
       if (line.startsWith(prefix)) {
@@ -178,15 +229,9 @@ final class RedisServer implements AutoCloseable {
     return 0;
   }
 
-  private synchronized void closeAdmin() {
-    if (admin != null) {
-      admin.close();
-      admin = null;
-    }
-    if (adminClient != null) {
-      adminClient.shutdown(0, 1, TimeUnit.SECONDS);
-      adminClient = null;
-    }
+  /** Whether Redis holds a script of this digest. */
+  boolean scriptExists(String sha) {
+    return Long.valueOf(1).equals(((java.util.List<?>) command("SCRIPT", "EXISTS", sha)).get(0));
   }
 
   private void signal(String name) {
@@ -242,7 +287,6 @@ final class RedisServer implements AutoCloseable {
 
   @Override
   public void close() {
-    closeAdmin();
     destroy();
     try {
       Runtime.getRuntime().removeShutdownHook(hook);
