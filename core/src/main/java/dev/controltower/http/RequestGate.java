@@ -8,6 +8,7 @@ import dev.controltower.resources.ResourceQuota;
 import dev.controltower.resources.ResourceTracker;
 import dev.controltower.resources.WindowUsage;
 import dev.controltower.resources.internal.LogSafe;
+import dev.controltower.spi.StoreUnavailableException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -154,7 +155,8 @@ public final class RequestGate {
    *     {@link HttpSettings#trustRequestId()} and well-formed ({@code [A-Za-z0-9._:-]{1,64}}) and not
    *     already tracked
    * @return the admission; when admitted, the caller must {@link #release} its process exactly when
-   *     the response completes
+   *     the response completes; a 503 rejection when the limiter's store threw
+   *     {@link StoreUnavailableException} (a shared store in fail mode {@code closed})
    * @throws NullPointerException if {@code clientKey} or {@code endpoint} is null
    */
   public Admission admit(String clientKey, String endpoint, String requestId) {
@@ -171,7 +173,16 @@ public final class RequestGate {
     Objects.requireNonNull(quota, "quota must not be null");
     Objects.requireNonNull(clientKey, "clientKey must not be null");
     Objects.requireNonNull(endpoint, "endpoint must not be null");
-    RateLimitDecision decision = limiter.decide(clientKey, endpoint, true);
+    RateLimitDecision decision;
+    try {
+      decision = limiter.decide(clientKey, endpoint, true);
+    } catch (StoreUnavailableException e) {
+      // The store counts and logs its state changes; per request only DEBUG.
+      if (log.isDebugEnabled()) {
+        log.debug("store unavailable for {} on {}: 503", LogSafe.text(clientKey), LogSafe.text(endpoint));
+      }
+      return new Admission(null, List.of(), null, ProblemResponse.storeUnavailable(e.retryAfterSeconds()));
+    }
     if (!decision.allowed()) {
       if (log.isDebugEnabled()) {
         log.debug("rejected {} on {}: {}", LogSafe.text(clientKey), LogSafe.text(endpoint), decision.result().reason());
