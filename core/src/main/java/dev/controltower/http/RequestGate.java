@@ -7,6 +7,7 @@ import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceQuota;
 import dev.controltower.resources.ResourceTracker;
 import dev.controltower.resources.WindowUsage;
+import dev.controltower.spi.StoreUnavailableException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -190,7 +191,8 @@ public final class RequestGate {
    *     {@link HttpSettings#trustRequestId()} and well-formed ({@code [A-Za-z0-9._:-]{1,64}}) and not
    *     already tracked
    * @return the admission; when admitted, the caller must {@link #release} its process exactly when
-   *     the response completes
+   *     the response completes; a 503 rejection when the limiter's store threw
+   *     {@link StoreUnavailableException} (a shared store in fail mode {@code closed})
    * @throws NullPointerException if {@code clientKey} or {@code endpoint} is null
    * @throws IllegalArgumentException if {@code clientKey} is {@link ClientIdentityResolver#AMBIGUOUS}
    */
@@ -212,7 +214,16 @@ public final class RequestGate {
       throw new IllegalArgumentException("clientKey must be a key, but was " + clientKey
           + ": answer ProblemResponse.ambiguousApiKey instead of counting the request");
     }
-    RateLimitDecision decision = limiter.decide(clientKey, endpoint, true);
+    RateLimitDecision decision;
+    try {
+      decision = limiter.decide(clientKey, endpoint, true);
+    } catch (StoreUnavailableException e) {
+      // The store counts and logs its state changes; per request only DEBUG.
+      if (log.isDebugEnabled()) {
+        log.debug("store unavailable for {} on {}: 503", LogText.text(clientKey), LogText.text(endpoint));
+      }
+      return new Admission(null, List.of(), null, ProblemResponse.storeUnavailable(e.retryAfterSeconds()));
+    }
     if (!decision.allowed()) {
       if (log.isDebugEnabled()) {
         log.debug("rejected {} on {}: {}", LogText.text(clientKey), LogText.text(endpoint), decision.result().reason());
