@@ -659,7 +659,7 @@ public final class RedisWindowStore implements WindowStore {
         if (store == null || plan.bucketCount() != localBuckets) {
           // A limiter compiles every plan with one bucket count; a store used by several (or built
           // with another count) keeps the latest.
-          store = new MemoryWindowStore(localClock, localMaximumKeys, plan.bucketCount());
+          store = WindowStore.inMemory(localClock, localMaximumKeys, plan.bucketCount());
           localBuckets = plan.bucketCount();
           local = store;
         }
