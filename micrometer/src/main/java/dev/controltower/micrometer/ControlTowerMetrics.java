@@ -4,6 +4,7 @@ import dev.controltower.resources.LimitType;
 import dev.controltower.resources.QuotaViolation;
 import dev.controltower.spi.ControlTowerListener;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
@@ -15,7 +16,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Function;
 
 /**
@@ -52,9 +52,11 @@ import java.util.function.Function;
  * {@value #MAX_STORE_VALUES} values each the same way. So the series are at most about
  * {@code (maxEndpoints + 1) x (10 request series + 2)} plus a fixed few, whatever clients send.
  *
- * <p><b>Cost.</b> Meters are looked up once and kept: an event is one {@link ConcurrentHashMap#get}
- * by the endpoint name (whose hash the string caches), an array read and the meter's own update; no
- * allocation by this class.
+ * <p><b>Cost.</b> Meters are made once and kept. The per-request events (admitted, rejected) are
+ * counted per thread without an atomic instruction and summed when a registry reads them
+ * ({@code FunctionCounter}s; see {@link DecisionCounts}): an event is a thread-local lookup, a
+ * comparison with the thread's last endpoint (else one {@link ConcurrentHashMap#get}) and a store. The
+ * other events update ordinary Micrometer meters. No allocation per event by this class.
  *
  * <p><b>Thread safety.</b> Thread-safe. Events before {@link #bindTo} are not counted. One instance
  * binds to one registry (use a {@code CompositeMeterRegistry} for several).
@@ -87,6 +89,8 @@ public final class ControlTowerMetrics implements ControlTowerListener, MeterBin
   public static final int MAX_STORE_VALUES = 16;
 
   private static final LimitType[] WINDOWS = LimitType.values();
+  /** Request series per endpoint: admitted then rejected, each by no window then every window. */
+  private static final int SLOTS = 2 * (WINDOWS.length + 1);
   private static final QuotaViolation[] VIOLATIONS = QuotaViolation.values();
 
   private final int maxEndpoints;
@@ -140,7 +144,7 @@ public final class ControlTowerMetrics implements ControlTowerListener, MeterBin
   public void onAdmitted(String endpoint, LimitType window) {
     Bound b = bound;
     if (b != null) {
-      b.endpoint(endpoint).admitted(window).increment();
+      b.decided(endpoint, window == null ? 0 : window.ordinal() + 1);
     }
   }
 
@@ -148,7 +152,7 @@ public final class ControlTowerMetrics implements ControlTowerListener, MeterBin
   public void onRejected(String endpoint, LimitType window) {
     Bound b = bound;
     if (b != null) {
-      b.endpoint(endpoint).rejected(window).increment();
+      b.decided(endpoint, WINDOWS.length + 1 + (window == null ? 0 : window.ordinal() + 1));
     }
   }
 
@@ -230,6 +234,7 @@ public final class ControlTowerMetrics implements ControlTowerListener, MeterBin
   /** The meters of one registry. */
   private final class Bound {
     final MeterRegistry registry;
+    final DecisionCounts decisions = new DecisionCounts((maxEndpoints + 1) * SLOTS);
     final ConcurrentMap<String, EndpointMeters> endpoints = new ConcurrentHashMap<>();
     /** Set once the bound is reached: from then on a miss is {@link #other}, without a lock. */
     volatile boolean full;
@@ -243,7 +248,7 @@ public final class ControlTowerMetrics implements ControlTowerListener, MeterBin
 
     Bound(MeterRegistry registry) {
       this.registry = registry;
-      this.other = new EndpointMeters(this, OTHER);
+      this.other = new EndpointMeters(this, OTHER, maxEndpoints);
       Gauge.builder(PROCESSES_ACTIVE, activeProcesses, AtomicLong::get).tags(commonTags)
           .description("Processes (admitted requests) started and not yet ended").register(registry);
       for (QuotaViolation v : VIOLATIONS) {
@@ -286,17 +291,26 @@ public final class ControlTowerMetrics implements ControlTowerListener, MeterBin
         full = true;
         return other;
       }
-      m = new EndpointMeters(this, name);
+      m = new EndpointMeters(this, name, endpoints.size());
       endpoints.put(name, m);
       return m;
     }
 
-    Counter requests(String outcome, String endpoint, LimitType window) {
-      return Counter.builder(REQUESTS).tags(commonTags).tag("outcome", outcome)
-          .tag("window", window == null ? "none" : window.wireName()).tag("endpoint", endpoint)
-          .description("Requests the rate limiter decided on: admitted with the binding window, or rejected with"
-              + " the window it names")
-          .register(registry);
+    /** Counts one decision of {@code slot} (see {@link #SLOTS}) on {@code endpoint}, on this thread. */
+    void decided(String endpoint, int slot) {
+      DecisionCounts.Cells cells = decisions.cells();
+      EndpointMeters m;
+      if (endpoint.equals(cells.lastEndpoint)) {
+        m = (EndpointMeters) cells.lastMeters;
+      } else {
+        m = endpoint(endpoint);
+        cells.lastEndpoint = endpoint;
+        cells.lastMeters = m;
+      }
+      if (!m.registered[slot]) {
+        m.register(slot);
+      }
+      decisions.increment(cells, m.id * SLOTS + slot);
     }
   }
 
@@ -307,35 +321,33 @@ public final class ControlTowerMetrics implements ControlTowerListener, MeterBin
   private static final class EndpointMeters {
     final Bound bound;
     final String name;
-    /** Index 0: no window; else the {@link LimitType} ordinal + 1. */
-    final AtomicReferenceArray<Counter> admitted = new AtomicReferenceArray<>(WINDOWS.length + 1);
-    final AtomicReferenceArray<Counter> rejected = new AtomicReferenceArray<>(WINDOWS.length + 1);
+    /** Its place among the endpoints: request series {@code id * SLOTS} to {@code id * SLOTS + SLOTS - 1}. */
+    final int id;
+    /** Which request series are registered; read without a lock (a stale false only registers again). */
+    final boolean[] registered = new boolean[SLOTS];
     volatile Timer duration;
     volatile Counter concurrency;
 
-    EndpointMeters(Bound bound, String name) {
+    EndpointMeters(Bound bound, String name, int id) {
       this.bound = bound;
       this.name = name;
+      this.id = id;
     }
 
-    Counter admitted(LimitType window) {
-      int i = window == null ? 0 : window.ordinal() + 1;
-      Counter c = admitted.get(i);
-      if (c == null) {
-        c = bound.requests("admitted", name, window);
-        admitted.set(i, c);
-      }
-      return c;
-    }
-
-    Counter rejected(LimitType window) {
-      int i = window == null ? 0 : window.ordinal() + 1;
-      Counter c = rejected.get(i);
-      if (c == null) {
-        c = bound.requests("rejected", name, window);
-        rejected.set(i, c);
-      }
-      return c;
+    /** Registers request series {@code slot}: a FunctionCounter over the thread-striped count. */
+    void register(int slot) {
+      boolean admitted = slot <= WINDOWS.length;
+      int window = admitted ? slot : slot - WINDOWS.length - 1;
+      int series = id * SLOTS + slot;
+      DecisionCounts counts = bound.decisions;
+      // The registry holds this object weakly; the endpoint map (or Bound.other) holds it strongly.
+      FunctionCounter.builder(REQUESTS, this, m -> counts.sum(series)).tags(bound.commonTags())
+          .tag("outcome", admitted ? "admitted" : "rejected")
+          .tag("window", window == 0 ? "none" : WINDOWS[window - 1].wireName()).tag("endpoint", name)
+          .description("Requests the rate limiter decided on: admitted with the binding window, or rejected with"
+              + " the window it names")
+          .register(bound.registry);
+      registered[slot] = true;
     }
 
     Timer duration() {

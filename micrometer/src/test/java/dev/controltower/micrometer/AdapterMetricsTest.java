@@ -11,7 +11,7 @@ import dev.controltower.resources.ResourceQuota;
 import dev.controltower.resources.ResourceTracker;
 import dev.controltower.servlet.RateLimitFilter;
 import dev.controltower.spi.kit.FakeClock;
-import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -49,12 +49,6 @@ class AdapterMetricsTest {
     tracker = ResourceTracker.builder().clock(clock).defaultQuota(ResourceQuota.builder().maxLlmCalls(10).build()).build();
   }
 
-  private double requests(String outcome, String window, String endpoint) {
-    Counter c = registry.find(ControlTowerMetrics.REQUESTS).tag("outcome", outcome).tag("window", window)
-        .tag("endpoint", endpoint).counter();
-    return c == null ? 0 : c.count();
-  }
-
   private double violations(String reason) {
     return registry.get(ControlTowerMetrics.QUOTA_VIOLATIONS).tag("reason", reason).counter().count();
   }
@@ -72,7 +66,7 @@ class AdapterMetricsTest {
     Map<String, Double> out = new TreeMap<>();
     for (Meter m : registry.find(ControlTowerMetrics.REQUESTS).meters()) {
       out.put(m.getId().getTag("outcome") + " " + m.getId().getTag("window") + " " + m.getId().getTag("endpoint"),
-          ((Counter) m).count());
+          ((FunctionCounter) m).count());
     }
     return out;
   }

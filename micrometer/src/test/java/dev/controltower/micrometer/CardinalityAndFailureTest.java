@@ -74,7 +74,7 @@ class CardinalityAndFailureTest {
       assertThat(series(after)).hasSameSizeAs(before);
       assertThat(after).doesNotContain("invented-").doesNotContain("/raw/");
       assertThat(prometheus.get(ControlTowerMetrics.REQUESTS).tag("endpoint", "/api/*").tag("outcome", "admitted")
-          .counter().count()).isEqualTo(2 + FLOOD / 2 + FLOOD / 1000);
+          .functionCounter().count()).isEqualTo(2 + FLOOD / 2 + FLOOD / 1000);
     }
   }
 

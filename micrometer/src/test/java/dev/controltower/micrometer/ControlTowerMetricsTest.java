@@ -34,7 +34,7 @@ class ControlTowerMetricsTest {
     metrics.bindTo(registry); // the same registry again: nothing happens
     metrics.onAdmitted("/a", LimitType.MINUTE);
 
-    assertThat(registry.get(ControlTowerMetrics.REQUESTS).counter().count()).isEqualTo(1.0);
+    assertThat(registry.get(ControlTowerMetrics.REQUESTS).functionCounter().count()).isEqualTo(1.0);
     assertThatThrownBy(() -> metrics.bindTo(new SimpleMeterRegistry()))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("already bound");
   }
@@ -53,11 +53,11 @@ class ControlTowerMetricsTest {
 
     assertThat(registry.find(ControlTowerMetrics.REQUESTS).meters()).extracting(m -> m.getId().getTag("endpoint"))
         .containsOnly("/e0", "/e1", "/e2", ControlTowerMetrics.OTHER);
-    assertThat(registry.get(ControlTowerMetrics.REQUESTS).tag("endpoint", "other").tag("outcome", "admitted").counter()
+    assertThat(registry.get(ControlTowerMetrics.REQUESTS).tag("endpoint", "other").tag("outcome", "admitted").functionCounter()
         .count()).isEqualTo(7.0);
-    assertThat(registry.get(ControlTowerMetrics.REQUESTS).tag("endpoint", "/e1").tag("outcome", "admitted").counter()
+    assertThat(registry.get(ControlTowerMetrics.REQUESTS).tag("endpoint", "/e1").tag("outcome", "admitted").functionCounter()
         .count()).isEqualTo(2.0);
-    assertThat(registry.get(ControlTowerMetrics.REQUESTS).tag("outcome", "rejected").tag("endpoint", "/e0").counter()
+    assertThat(registry.get(ControlTowerMetrics.REQUESTS).tag("outcome", "rejected").tag("endpoint", "/e0").functionCounter()
         .getId().getTag("window")).isEqualTo("none");
     assertThat(registry.get(ControlTowerMetrics.PROCESS_DURATION).tag("endpoint", "other").timer()
         .totalTime(TimeUnit.MILLISECONDS)).isEqualTo(7.0);
