@@ -59,7 +59,9 @@ import java.util.function.Function;
  * other events update ordinary Micrometer meters. No allocation per event by this class.
  *
  * <p><b>Thread safety.</b> Thread-safe. Events before {@link #bindTo} are not counted. One instance
- * binds to one registry (use a {@code CompositeMeterRegistry} for several).
+ * binds to one registry (use a {@code CompositeMeterRegistry} for several), and a registry takes one
+ * instance: a second one would find the first one's request meters already registered under the same
+ * names and tags, and its own counts would not be seen (give it distinct {@code commonTags}).
  */
 public final class ControlTowerMetrics implements ControlTowerListener, MeterBinder {
   /** The counter of recorded decisions. */
