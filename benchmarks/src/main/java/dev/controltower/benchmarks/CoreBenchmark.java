@@ -113,6 +113,33 @@ public class CoreBenchmark {
     return s.controlTower.checkRateLimit(s.hotUser, s.hotEndpoint);
   }
 
+  /**
+   * The hot pair on a limiter whose listener is the Micrometer binding ({@code ControlTowerMetrics} on a
+   * {@code SimpleMeterRegistry}): every decision also increments its cached counter. Its own state, so
+   * that the forks of the other rows never load the binding, and their listener call site sees
+   * {@code NOOP} only.
+   */
+  @Benchmark
+  public RateLimitResult hotKey_controlTowerMicrometer(Metered m, Shared s) {
+    return m.limiter.checkRateLimit(s.hotUser, s.hotEndpoint);
+  }
+
+  /** A limiter like {@link Shared#controlTower}, reporting to the Micrometer binding. */
+  @State(Scope.Benchmark)
+  public static class Metered {
+    dev.controltower.resources.RateLimiter limiter;
+    io.micrometer.core.instrument.MeterRegistry registry;
+
+    @Setup(Level.Trial)
+    public void setUp(Shared s) {
+      registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+      dev.controltower.micrometer.ControlTowerMetrics metrics = new dev.controltower.micrometer.ControlTowerMetrics();
+      metrics.bindTo(registry);
+      limiter = Peers.controlTower(metrics);
+      limiter.checkRateLimit(s.hotUser, s.hotEndpoint);
+    }
+  }
+
   @Benchmark
   public boolean hotKey_bucket4jCaffeine(Shared s) {
     return Peers.bucket4jCheck(s.bucket4jCache, s.hotUser, s.hotEndpoint);

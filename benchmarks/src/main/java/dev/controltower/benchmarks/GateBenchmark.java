@@ -15,6 +15,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
@@ -38,6 +39,14 @@ public class GateBenchmark {
   private final Function<String, List<String>> noHeaders = name -> List.of();
   private String key;
 
+  /**
+   * {@code none}: no listener ({@code NOOP}); {@code micrometer}: the limiter and so the gate report to
+   * {@code ControlTowerMetrics} on a {@code SimpleMeterRegistry} (admitted counter, process gauge and
+   * timer, and the tracker's elapsed-time reading at release that only a listener pays for).
+   */
+  @Param({"none", "micrometer"})
+  public String listener;
+
   @Setup
   public void setUp() {
     HttpSettings settings = HttpSettings.fromMap(Map.of(
@@ -45,7 +54,14 @@ public class GateBenchmark {
         "requests-per-minute", Integer.toString(Integer.MAX_VALUE),
         "requests-per-hour", Integer.toString(Integer.MAX_VALUE),
         "requests-per-day", Integer.toString(Integer.MAX_VALUE)));
-    gate = RequestGate.builder().settings(settings).build();
+    RequestGate.Builder b = RequestGate.builder().settings(settings);
+    if (listener.equals("micrometer")) {
+      dev.controltower.micrometer.ControlTowerMetrics metrics = new dev.controltower.micrometer.ControlTowerMetrics();
+      metrics.bindTo(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+      b.rateLimiter(dev.controltower.resources.RateLimiter.builder().defaultConfig(settings.rateLimit())
+          .maximumKeys(settings.maxKeys()).listener(metrics).build());
+    }
+    gate = b.build();
     key = gate.clientKey(null, noHeaders, "127.0.0.1");
   }
 

@@ -38,6 +38,15 @@ final class Peers {
         .build();
   }
 
+  /** {@link #controlTower()} reporting its decisions to {@code listener}. */
+  static RateLimiter controlTower(dev.controltower.spi.ControlTowerListener listener) {
+    return RateLimiter.builder()
+        .defaultConfig(new RateLimitConfig(HIGH_LIMIT, HIGH_LIMIT, HIGH_LIMIT, 0))
+        .maximumKeys(MAXIMUM_KEYS)
+        .listener(listener)
+        .build();
+  }
+
   /** The kit's bound that holds {@code live} pairs before evicting any; see {@link #controlTower(long)}. */
   static long boundHolding(long live) {
     return (live * 16 + 14) / 15;

@@ -15,6 +15,13 @@ public final class HttpAttributes {
   public static final String RATE_LIMITER = "dev.controltower.resources.RateLimiter";
   /** Servlet-context attribute holding the shared {@link dev.controltower.resources.ResourceTracker}. */
   public static final String RESOURCE_TRACKER = "dev.controltower.resources.ResourceTracker";
+  /**
+   * Servlet-context attribute holding a {@link dev.controltower.spi.ControlTowerListener} (such as the
+   * Micrometer binding) for an adapter that builds its own limiter from its parameters ({@code web.xml}
+   * only). A limiter found in {@link #RATE_LIMITER} or given to a constructor brings its own listener,
+   * and this attribute is not read.
+   */
+  public static final String LISTENER = "dev.controltower.spi.ControlTowerListener";
   /** Request attribute holding the request's {@link ProcessContext}. */
   public static final String PROCESS_CONTEXT = ProcessContext.ATTRIBUTE;
   /**

@@ -200,6 +200,17 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
   }
 
   /**
+   * Like {@link #newRateLimiter()}, reporting to {@code listener} (see
+   * {@link RateLimiter.Builder#listener}).
+   *
+   * @param listener the listener, or null for none
+   */
+  public RateLimiter newRateLimiter(dev.controltower.spi.ControlTowerListener listener) {
+    RateLimiter.Builder b = RateLimiter.builder().defaultConfig(rateLimit).maximumKeys(maxKeys);
+    return (listener == null ? b : b.listener(listener)).build();
+  }
+
+  /**
    * The limiter bound for a startup log line: {@code max-keys 200000 (about 48 MB of heap at 241 bytes
    * per pair)}.
    */

@@ -5,7 +5,9 @@ import dev.controltower.resources.RemainingBudget;
 import dev.controltower.resources.ResourceQuota;
 import dev.controltower.resources.ResourceTracker;
 import dev.controltower.resources.ResourceUsage;
+import dev.controltower.spi.ControlTowerListener;
 import java.util.Optional;
+import java.util.OptionalDouble;
 
 /**
  * The process of one admitted request: the application records what the request uses (LLM calls, tool
@@ -40,15 +42,18 @@ public final class ProcessContext {
   private final String userKey;
   private final String endpoint;
   private final ResourceQuota quota;
+  private final ControlTowerListener listener;
   private boolean released;
   private QuotaViolation violation;
 
-  ProcessContext(ResourceTracker tracker, String pid, String userKey, String endpoint, ResourceQuota quota) {
+  ProcessContext(ResourceTracker tracker, String pid, String userKey, String endpoint, ResourceQuota quota,
+      ControlTowerListener listener) {
     this.tracker = tracker;
     this.pid = pid;
     this.userKey = userKey;
     this.endpoint = endpoint;
     this.quota = quota;
+    this.listener = listener;
   }
 
   /** The pid, as sent in {@code X-Process-Id}. */
@@ -180,7 +185,15 @@ public final class ProcessContext {
       return false;
     }
     released = true;
-    return tracker.release(pid);
+    if (listener == ControlTowerListener.NOOP) {
+      return tracker.release(pid);
+    }
+    // Read before the release, which forgets the start; only a listener pays for the reading. Reported
+    // whatever the tracker answers, so that every onProcessStarted has its one onProcessEnded.
+    OptionalDouble elapsed = tracker.updateElapsedTime(pid);
+    boolean releasedHere = tracker.release(pid);
+    listener.onProcessEnded(endpoint, elapsed.isPresent() ? Math.round(elapsed.getAsDouble() * 1e9) : 0L);
+    return releasedHere;
   }
 
   private void requireLive() {
@@ -192,6 +205,7 @@ public final class ProcessContext {
   private QuotaExceededException exceeded(QuotaViolation v, ResourceUsage usage, long in, long out) {
     if (violation == null) {
       violation = v;
+      listener.onQuotaViolation(endpoint, v);
     }
     ResourceQuota q = tracker.getQuota(pid).orElse(quota);
     long limit;

@@ -7,6 +7,7 @@ import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceQuota;
 import dev.controltower.resources.ResourceTracker;
 import dev.controltower.resources.WindowUsage;
+import dev.controltower.spi.ControlTowerListener;
 import dev.controltower.spi.StoreUnavailableException;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,6 +55,7 @@ public final class RequestGate {
   private final EndpointResolver endpoints;
   private final Supplier<String> pids;
   private final Logger log;
+  private final ControlTowerListener listener;
   private final ProblemResponse ambiguousIdentity;
   /**
    * Each endpoint's pre-rendered field parts ({@code RateLimit-Policy}, {@code pk}) under its current
@@ -74,6 +76,7 @@ public final class RequestGate {
     this.ambiguousIdentity = ProblemResponse.ambiguousApiKey(
         settings.userHeader() == null ? "API-key header" : settings.userHeader());
     this.log = b.logger == null ? LoggerFactory.getLogger(RequestGate.class) : b.logger;
+    this.listener = b.listener == null ? limiter.listener() : ControlTowerListener.guarded(b.listener);
   }
 
   /**
@@ -118,6 +121,15 @@ public final class RequestGate {
   /** The tracker every admitted request's pid lives in. */
   public ResourceTracker resourceTracker() {
     return tracker;
+  }
+
+  /**
+   * The listener told of processes (started, ended with their duration) and quota violations: the
+   * builder's, else the limiter's ({@link RateLimiter#listener()}); guarded, so it never throws.
+   * Admissions and rejections are the limiter's to report.
+   */
+  public ControlTowerListener listener() {
+    return listener;
   }
 
   /**
@@ -232,7 +244,8 @@ public final class RequestGate {
           settings.rateLimitHeaders(), endpointFields(endpoint, decision.config())));
     }
     String pid = allocate(requestId, quota);
-    ProcessContext process = new ProcessContext(tracker, pid, clientKey, endpoint, quota);
+    ProcessContext process = new ProcessContext(tracker, pid, clientKey, endpoint, quota, listener);
+    listener.onProcessStarted(endpoint);
     String pidHeader = settings.processIdHeader();
     // unmodifiable, so Admission keeps the list without copying it
     List<HeaderField> headers = RateLimitHeaders.render(decision, settings.rateLimitHeaders(),
@@ -273,6 +286,7 @@ public final class RequestGate {
     private ResourceTracker tracker;
     private Supplier<String> pids;
     private Logger logger;
+    private ControlTowerListener listener;
 
     private Builder() {}
 
@@ -303,6 +317,16 @@ public final class RequestGate {
     /** Where rejections are logged (DEBUG); default the logger of {@code RequestGate}. */
     public Builder logger(Logger logger) {
       this.logger = once("logger", this.logger, logger);
+      return this;
+    }
+
+    /**
+     * Told of processes and quota violations; default the limiter's listener
+     * ({@link RateLimiter#listener()}), so that one {@code RateLimiter.builder().listener(...)} covers
+     * every event. An exception from it is caught and logged once.
+     */
+    public Builder listener(ControlTowerListener listener) {
+      this.listener = once("listener", this.listener, listener);
       return this;
     }
 

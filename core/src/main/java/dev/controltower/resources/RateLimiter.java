@@ -3,6 +3,7 @@ package dev.controltower.resources;
 import dev.controltower.resources.internal.Checks;
 import dev.controltower.resources.internal.MemoryWindowStore;
 import dev.controltower.resources.internal.PolicyRateLimiter;
+import dev.controltower.spi.ControlTowerListener;
 import dev.controltower.spi.WindowStore;
 import java.time.InstantSource;
 import java.util.Map;
@@ -198,6 +199,15 @@ public interface RateLimiter {
   void cleanUp();
 
   /**
+   * The listener this limiter reports its recorded decisions to ({@link Builder#listener}), guarded
+   * so that it never throws; {@link ControlTowerListener#NOOP} when none was set. HTTP adapters built
+   * on this limiter report their own events (processes, quota violations) to it too.
+   */
+  default ControlTowerListener listener() {
+    return ControlTowerListener.NOOP;
+  }
+
+  /**
    * Builds a {@link RateLimiter}. Not thread-safe; each setting may be given once, and each is checked
    * when given.
    */
@@ -207,6 +217,7 @@ public interface RateLimiter {
     private long maximumKeys = -1;
     private int bucketCount = -1;
     private WindowStore store;
+    private ControlTowerListener listener;
 
     private Builder() {}
 
@@ -276,6 +287,20 @@ public interface RateLimiter {
       return this;
     }
 
+    /**
+     * Told of every recorded decision (admitted with its binding window, or rejected with the window
+     * it names; not dry runs), once per decision, on the deciding thread; default
+     * {@link ControlTowerListener#NOOP}, which costs nothing. An exception from the listener is caught
+     * and logged once ({@link ControlTowerListener#guarded}). A store reports its own events to the
+     * listener its own builder is given.
+     */
+    public Builder listener(ControlTowerListener listener) {
+      Checks.notNull("listener", listener);
+      Checks.notYetSet("listener", this.listener, this.listener != null);
+      this.listener = listener;
+      return this;
+    }
+
     /** The limiter. */
     public RateLimiter build() {
       InstantSource time = clock == null ? InstantSource.system() : clock;
@@ -284,7 +309,8 @@ public interface RateLimiter {
           ? store
           : new MemoryWindowStore(time, maximumKeys == -1 ? 1_000_000L : maximumKeys, buckets);
       return new PolicyRateLimiter(windows, time,
-          defaultConfig == null ? RateLimitConfig.defaults() : defaultConfig, buckets);
+          defaultConfig == null ? RateLimitConfig.defaults() : defaultConfig, buckets,
+          listener == null ? ControlTowerListener.NOOP : listener);
     }
   }
 }

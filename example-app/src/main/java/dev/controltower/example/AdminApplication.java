@@ -20,8 +20,9 @@ import org.glassfish.jersey.server.ResourceConfig;
 import org.glassfish.jersey.server.ServerProperties;
 
 /**
- * The admin JSON API, a Jersey application of its own (mounted at {@code /admin/api/*}) so that the
- * users' rate limits never apply to operators. Every call needs the admin token, as
+ * The admin JSON API ({@code /admin/api/*}) and the metrics scrape ({@code /admin/metrics}), a Jersey
+ * application of its own (mounted at {@code /admin/*}) so that the users' rate limits never apply to
+ * operators. Every call needs the admin token, as
  * {@code Authorization: Bearer <token>} or {@code X-Admin-Token: <token>}; without it the answer is 401.
  */
 public final class AdminApplication extends ResourceConfig {
@@ -35,6 +36,7 @@ public final class AdminApplication extends ResourceConfig {
     property(ServerProperties.WADL_FEATURE_DISABLE, true);
     register(JacksonFeature.class);
     register(AdminResource.class);
+    register(MetricsResource.class);
     register(new TokenCheck(adminToken, failedAttemptLimiter()));
     // Admin answers hold live usage and quotas: no cache (browser, proxy) keeps a copy.
     register((ContainerResponseFilter) (request, response) -> response.getHeaders().putSingle("Cache-Control", "no-store"));

@@ -37,7 +37,7 @@ import java.util.Map;
  * The admin endpoints. Names in JSON follow the design document (snake_case), so that what an operator
  * reads here is what they send back in a quota adjustment.
  */
-@Path("/")
+@Path("api")
 @Produces(MediaType.APPLICATION_JSON)
 public final class AdminResource {
   /** The largest quota-adjustment body read. */

@@ -1,6 +1,7 @@
 package dev.controltower.example;
 
 import dev.controltower.http.HttpAttributes;
+import dev.controltower.micrometer.ControlTowerMetrics;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceQuota;
@@ -13,6 +14,8 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.resource.Resource;
 import org.eclipse.jetty.util.resource.ResourceFactory;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.glassfish.jersey.servlet.ServletContainer;
 
 /**
@@ -26,17 +29,22 @@ import org.glassfish.jersey.servlet.ServletContainer;
 public final class ExampleApp {
   /** Servlet-context attribute with the {@link AppConfig}. */
   public static final String CONFIG_ATTRIBUTE = "dev.controltower.example.AppConfig";
+  /** Servlet-context attribute with the {@link PrometheusMeterRegistry} that {@code /admin/metrics} scrapes. */
+  public static final String REGISTRY_ATTRIBUTE = "dev.controltower.example.PrometheusMeterRegistry";
 
   private final Server server;
   private final AppConfig config;
   private final RateLimiter limiter;
   private final ResourceTracker tracker;
+  private final PrometheusMeterRegistry registry;
 
-  private ExampleApp(Server server, AppConfig config, RateLimiter limiter, ResourceTracker tracker) {
+  private ExampleApp(Server server, AppConfig config, RateLimiter limiter, ResourceTracker tracker,
+      PrometheusMeterRegistry registry) {
     this.server = server;
     this.config = config;
     this.limiter = limiter;
     this.tracker = tracker;
+    this.registry = registry;
   }
 
   /**
@@ -47,7 +55,12 @@ public final class ExampleApp {
    * @throws Exception if Jetty cannot start (for example, the port is taken)
    */
   public static ExampleApp start(AppConfig config) throws Exception {
+    // Every decision of the shared limiter (and of the adapters built on it) lands in this registry.
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    ControlTowerMetrics metrics = new ControlTowerMetrics();
+    metrics.bindTo(registry);
     RateLimiter limiter = RateLimiter.builder()
+        .listener(metrics)
         .defaultConfig(RateLimitConfig.builder().requestsPerMinute(config.requestsPerMinute()).build())
         .build();
     limiter.setEndpointLimits("/api/hello", RateLimitConfig.builder().requestsPerMinute(config.helloPerMinute()).build());
@@ -73,16 +86,19 @@ public final class ExampleApp {
     webapp.setAttribute(HttpAttributes.RATE_LIMITER, limiter);
     webapp.setAttribute(HttpAttributes.RESOURCE_TRACKER, tracker);
     webapp.setAttribute(CONFIG_ATTRIBUTE, config);
+    webapp.setAttribute(REGISTRY_ATTRIBUTE, registry);
     webapp.addServlet(new ServletHolder("agent-api", new ServletContainer(new AgentApi(limiter, tracker))), "/v1/*");
+    // /admin/api/* (JSON) and /admin/metrics (Prometheus text) behind one token check; the dashboard's
+    // exact mapping in web.xml wins over this prefix.
     webapp.addServlet(new ServletHolder("admin-api",
-        new ServletContainer(new AdminApplication(config.adminToken()))), "/admin/api/*");
+        new ServletContainer(new AdminApplication(config.adminToken()))), "/admin/*");
 
     GracefulHandler graceful = new GracefulHandler(webapp);
     server.setHandler(graceful);
     server.setStopTimeout(10_000);
     server.setStopAtShutdown(true);
     server.start();
-    return new ExampleApp(server, config, limiter, tracker);
+    return new ExampleApp(server, config, limiter, tracker, registry);
   }
 
   /** The port the app listens on (useful with {@code --port=0}). */
@@ -103,6 +119,11 @@ public final class ExampleApp {
   /** The shared tracker. */
   public ResourceTracker tracker() {
     return tracker;
+  }
+
+  /** The registry that {@code GET /admin/metrics} scrapes. */
+  public PrometheusMeterRegistry registry() {
+    return registry;
   }
 
   /** Stops the app, letting in-flight requests finish (up to 10 s). */
@@ -133,6 +154,8 @@ public final class ExampleApp {
     String token = config.adminTokenGenerated() ? config.adminToken() : "<your admin token>";
     out.println("  Admin API (token " + (config.adminTokenGenerated() ? "generated for this run" : "from configuration, not shown") + "):");
     out.println("    curl -H 'Authorization: Bearer " + token + "' " + base + "/admin/api/system");
+    out.println("  Metrics (Prometheus text format):");
+    out.println("    curl -H 'Authorization: Bearer " + token + "' " + base + "/admin/metrics");
     out.println("  Live dashboard:");
     out.println("    " + base + "/admin/dashboard#token=" + token);
     out.println();

@@ -128,6 +128,10 @@ class DashboardBrowserTest {
     String processes = between(dom, "<tbody id=\"processes\">", "</tbody>");
     assertThat(processes).as("the slow agent run is listed as an active process")
         .contains("data-pid=").contains(">running<").doesNotContain("no active process");
+    assertThat(between(dom, "<b id=\"rate-admitted\">", "</b>")).as("the admitted rate is drawn from /admin/metrics")
+        .endsWith("/s");
+    assertThat(between(dom, "<b id=\"rate-rejected\">", "</b>")).as("the rejected rate too").endsWith("/s");
+    assertThat(dom).as("the chart has points").containsPattern("<canvas id=\"rates\"[^>]*data-points=\"[1-9]");
     String system = between(dom, "<div class=\"cards\" id=\"system\">", "</section>");
     assertThat(system).as("system totals are filled in").contains("active processes").contains("rate-limit keys");
 

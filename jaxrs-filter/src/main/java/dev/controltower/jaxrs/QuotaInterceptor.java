@@ -12,6 +12,7 @@ import dev.controltower.http.RequestGate;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceTracker;
+import dev.controltower.spi.ControlTowerListener;
 import jakarta.annotation.Priority;
 import jakarta.ws.rs.InternalServerErrorException;
 import jakarta.ws.rs.Priorities;
@@ -66,6 +67,10 @@ import org.slf4j.LoggerFactory;
  * ...); the limiter and tracker from the servlet context attributes {@link HttpAttributes#RATE_LIMITER}
  * and {@link HttpAttributes#RESOURCE_TRACKER} when a servlet filter of the same webapp published them
  * (so that one user has one budget), else new ones built from the settings and published there.
+ *
+ * <p><b>Metrics.</b> Events go to the limiter's {@link RateLimiter#listener() listener}; a limiter this
+ * interceptor builds itself takes the {@link ControlTowerListener} of the servlet-context attribute
+ * {@link HttpAttributes#LISTENER}, when there is one.
  *
  * <p><b>Endpoints</b> are the matched route templates, never raw paths: {@code GET /users/{id}} for
  * {@code /users/1} and {@code /users/2} alike. The template is relative to the application path: the
@@ -268,7 +273,8 @@ public class QuotaInterceptor
     }
     boolean builtHere = limiter == null;
     if (limiter == null) {
-      limiter = settings.newRateLimiter();
+      limiter = settings.newRateLimiter(servlet != null
+          && servlet.contextAttribute(HttpAttributes.LISTENER) instanceof ControlTowerListener l ? l : null);
       if (servlet != null && servlet.publishIfAbsent(HttpAttributes.RATE_LIMITER, limiter) instanceof RateLimiter l) {
         limiter = l;
       }

@@ -12,6 +12,7 @@ import dev.controltower.http.QuotaExceededException;
 import dev.controltower.http.RequestGate;
 import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceTracker;
+import dev.controltower.spi.ControlTowerListener;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
@@ -88,6 +89,10 @@ import org.slf4j.LoggerFactory;
  * published in those attributes when they are unset, so that a JAX-RS application in the same webapp
  * finds the same budgets.
  *
+ * <p><b>Metrics.</b> Events (admitted, rejected, processes, quota violations) go to the limiter's
+ * {@link RateLimiter#listener() listener}. A limiter this filter builds itself takes the
+ * {@link ControlTowerListener} found in the servlet-context attribute {@link HttpAttributes#LISTENER}.
+ *
  * <p><b>Thread safety.</b> After {@link #init}, {@link #doFilter} may be called from any number of
  * threads.
  */
@@ -149,7 +154,8 @@ public final class RateLimitFilter implements Filter {
     }
     boolean builtHere = limiter == null;
     if (builtHere) {
-      limiter = settings.newRateLimiter();
+      limiter = settings.newRateLimiter(context != null
+          && context.getAttribute(HttpAttributes.LISTENER) instanceof ControlTowerListener l ? l : null);
     } else {
       List<String> ignored = RATE_PARAMETERS.stream().filter(params::containsKey).toList();
       if (!ignored.isEmpty()) {

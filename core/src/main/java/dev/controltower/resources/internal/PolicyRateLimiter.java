@@ -7,6 +7,7 @@ import dev.controltower.resources.RateLimitKey;
 import dev.controltower.resources.RateLimitResult;
 import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.WindowUsage;
+import dev.controltower.spi.ControlTowerListener;
 import dev.controltower.spi.Outcome;
 import dev.controltower.spi.WindowMath;
 import dev.controltower.spi.WindowPlan;
@@ -36,6 +37,7 @@ public final class PolicyRateLimiter implements RateLimiter {
   private final WindowStore store;
   private final InstantSource clock;
   private final int bucketCount;
+  private final ControlTowerListener listener;
   private final Map<String, Compiled> userConfigs = new ConcurrentHashMap<>();
   private final Map<String, Compiled> endpointConfigs = new ConcurrentHashMap<>();
   private volatile Compiled defaultConfig;
@@ -49,9 +51,24 @@ public final class PolicyRateLimiter implements RateLimiter {
    * @param bucketCount buckets per window, a divisor of 1000
    */
   public PolicyRateLimiter(WindowStore store, InstantSource clock, RateLimitConfig defaultConfig, int bucketCount) {
+    this(store, clock, defaultConfig, bucketCount, ControlTowerListener.NOOP);
+  }
+
+  /**
+   * Use {@link RateLimiter#builder()}.
+   *
+   * @param store where the windows are counted
+   * @param clock the time passed to the store
+   * @param defaultConfig the default config
+   * @param bucketCount buckets per window, a divisor of 1000
+   * @param listener told of every recorded decision; guarded here if it is not already
+   */
+  public PolicyRateLimiter(WindowStore store, InstantSource clock, RateLimitConfig defaultConfig, int bucketCount,
+      ControlTowerListener listener) {
     this.store = Checks.notNull("store", store);
     this.clock = Checks.notNull("clock", clock);
     this.bucketCount = bucketCount;
+    this.listener = GuardedListener.of(listener, null);
     this.defaultConfig = compile(Checks.notNull("defaultConfig", defaultConfig));
   }
 
@@ -102,6 +119,11 @@ public final class PolicyRateLimiter implements RateLimiter {
   }
 
   @Override
+  public ControlTowerListener listener() {
+    return listener;
+  }
+
+  @Override
   public RateLimitConfig getConfig(String userId) {
     return compiledFor(userId).config();
   }
@@ -114,14 +136,20 @@ public final class PolicyRateLimiter implements RateLimiter {
   @Override
   public RateLimitResult checkRateLimit(String userId, String endpoint, boolean record) {
     WindowPlan plan = planFor(userId, endpoint);
-    return result(outcome(userId, endpoint, plan, 1, record), plan, 1);
+    Outcome outcome = outcome(userId, endpoint, plan, 1, record);
+    if (record) {
+      report(endpoint, plan, outcome);
+    }
+    return result(outcome, plan, 1);
   }
 
   @Override
   public RateLimitResult checkRateLimit(String userId, String endpoint, long cost) {
     Checks.positive("cost", cost);
     WindowPlan plan = planFor(userId, endpoint);
-    return result(outcome(userId, endpoint, plan, cost, true), plan, cost);
+    Outcome outcome = outcome(userId, endpoint, plan, cost, true);
+    report(endpoint, plan, outcome);
+    return result(outcome, plan, cost);
   }
 
   @Override
@@ -135,6 +163,9 @@ public final class PolicyRateLimiter implements RateLimiter {
     Compiled compiled = compiledFor(userId, endpoint);
     WindowPlan plan = compiled.plan();
     Outcome outcome = outcome(userId, endpoint, plan, cost, record);
+    if (record) {
+      report(endpoint, plan, outcome);
+    }
     if (outcome.admitted()) {
       int tightest = outcome.tightest();
       return new RateLimitDecision(admitted(outcome, plan), compiled.config(),
@@ -161,6 +192,20 @@ public final class PolicyRateLimiter implements RateLimiter {
     }
     long now = clock.millis();
     return record ? store.acquire(userId, endpoint, plan, cost, now) : store.check(userId, endpoint, plan, cost, now);
+  }
+
+  /**
+   * Tells the listener about a recorded decision: once per decision, whichever entry point made it.
+   * With no listener this is a call of an empty method on {@link ControlTowerListener#NOOP}, which
+   * the JIT inlines; the window is an array read either way.
+   */
+  private void report(String endpoint, WindowPlan plan, Outcome outcome) {
+    if (outcome.admitted()) {
+      int tightest = outcome.tightest();
+      listener.onAdmitted(endpoint, tightest < 0 ? null : plan.type(tightest));
+    } else {
+      listener.onRejected(endpoint, plan.type(naming(outcome)));
+    }
   }
 
   /** The refusing window whose wait is longest (the first in plan order on a tie): it names a refusal. */
