@@ -65,7 +65,11 @@ import org.slf4j.LoggerFactory;
  * {@link HttpSettings} ({@code controltower.requests-per-minute}, {@code controltower.trusted-proxies},
  * ...); the limiter and tracker from the servlet context attributes {@link HttpAttributes#RATE_LIMITER}
  * and {@link HttpAttributes#RESOURCE_TRACKER} when a servlet filter of the same webapp published them
- * (so that one user has one budget), else new ones built from the settings and published there.
+ * (so that one user has one budget), else new ones built from the settings and published there. The
+ * limiter built here counts in the store of {@code controltower.store}: {@code memory} (default) or
+ * {@code redis} ({@code controltower.redis-uri}, {@code controltower.store-timeout},
+ * {@code controltower.fail-mode}; the artifact {@code controltower-redis} on the class path).
+ * {@link QuotaFeature} checks these properties when the application is deployed, without connecting.
  *
  * <p><b>Endpoints</b> are the matched route templates, never raw paths: {@code GET /users/{id}} for
  * {@code /users/1} and {@code /users/2} alike. The template is relative to the application path: the
@@ -268,7 +272,12 @@ public class QuotaInterceptor
     }
     boolean builtHere = limiter == null;
     if (limiter == null) {
-      limiter = settings.newRateLimiter();
+      try {
+        limiter = settings.newRateLimiter();
+      } catch (IllegalArgumentException e) {
+        throw new IllegalStateException("QuotaInterceptor: bad configuration property " + PROPERTY_PREFIX
+            + e.getMessage(), e);
+      }
       if (servlet != null && servlet.publishIfAbsent(HttpAttributes.RATE_LIMITER, limiter) instanceof RateLimiter l) {
         limiter = l;
       }
@@ -280,7 +289,8 @@ public class QuotaInterceptor
         tracker = t;
       }
     }
-    LOG.info("QuotaInterceptor ready: {}", builtHere ? "limits " + settings.rateLimit() + ", " + settings.memoryBound()
+    LOG.info("QuotaInterceptor ready: {}", builtHere ? "limits " + settings.rateLimit() + ", "
+        + (settings.store().isMemory() ? settings.memoryBound() : "store " + settings.store())
         : "a limiter built elsewhere, with its own limits and bound");
     if (settings.trustAnyProxy() && HttpSettings.coversEveryAddress(settings.trustedProxies())) {
       LOG.warn("QuotaInterceptor: trusted-proxies {} covers every address (trust-any-proxy=true): any peer's {}"
@@ -311,10 +321,12 @@ public class QuotaInterceptor
    */
   static HttpSettings settingsFrom(Configuration config) {
     try {
-      return HttpSettings.from(name -> {
+      HttpSettings settings = HttpSettings.from(name -> {
         Object value = config == null ? null : config.getProperty(PROPERTY_PREFIX + name);
         return value == null ? null : value.toString();
       });
+      settings.store().check(Thread.currentThread().getContextClassLoader());
+      return settings;
     } catch (IllegalArgumentException e) {
       throw new IllegalStateException("QuotaInterceptor: bad configuration property " + PROPERTY_PREFIX
           + e.getMessage(), e);

@@ -82,6 +82,11 @@ import org.slf4j.LoggerFactory;
  * {@link QuotaExceededException} from the chain (possibly wrapped) becomes a 429 unless the response is
  * already committed; any other exception propagates unchanged.
  *
+ * <p><b>Store.</b> A limiter built here counts in the store of the {@code store} parameter:
+ * {@code memory} (the default) in this process, {@code redis} in one Redis shared by every instance
+ * ({@code redis-uri}, {@code store-timeout}, {@code fail-mode}; the artifact
+ * {@code controltower-redis} on the class path). {@link #destroy} closes that store.
+ *
  * <p><b>Sharing.</b> The limiter and tracker are, in order: the ones given to the constructor, else the
  * ones found in the servlet-context attributes {@link HttpAttributes#RATE_LIMITER} and
  * {@link HttpAttributes#RESOURCE_TRACKER}, else new ones built from the parameters. Whatever is used is
@@ -93,12 +98,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class RateLimitFilter implements Filter {
   private static final Logger LOG = LoggerFactory.getLogger(RateLimitFilter.class);
-  private static final List<String> RATE_PARAMETERS =
-      List.of("requests-per-minute", "requests-per-hour", "requests-per-day", "burst-size", "max-keys");
+  private static final List<String> RATE_PARAMETERS = List.of("requests-per-minute", "requests-per-hour",
+      "requests-per-day", "burst-size", "max-keys", "store", "redis-uri", "store-timeout", "fail-mode");
 
   private final RateLimiter givenLimiter;
   private final ResourceTracker givenTracker;
   private volatile RequestGate gate;
+  /** The limiter this filter built (and whose store it closes in {@link #destroy}), or null. */
+  private volatile RateLimiter built;
 
   /** The filter as a container creates it from {@code web.xml}; it is configured by {@link #init}. */
   public RateLimitFilter() {
@@ -149,7 +156,12 @@ public final class RateLimitFilter implements Filter {
     }
     boolean builtHere = limiter == null;
     if (builtHere) {
-      limiter = settings.newRateLimiter();
+      try {
+        limiter = settings.newRateLimiter();
+      } catch (IllegalArgumentException e) {
+        throw new ServletException("RateLimitFilter " + config.getFilterName() + ": " + e.getMessage(), e);
+      }
+      built = limiter;
     } else {
       List<String> ignored = RATE_PARAMETERS.stream().filter(params::containsKey).toList();
       if (!ignored.isEmpty()) {
@@ -171,7 +183,8 @@ public final class RateLimitFilter implements Filter {
     }
     gate = RequestGate.builder().settings(settings).rateLimiter(limiter).resourceTracker(tracker).build();
     LOG.info("RateLimitFilter {} ready: {}, endpoints {}", config.getFilterName(),
-        builtHere ? "limits " + settings.rateLimit() + ", " + settings.memoryBound()
+        builtHere ? "limits " + settings.rateLimit() + ", " + (settings.store().isMemory() ? settings.memoryBound()
+            : "store " + settings.store())
             : "a limiter built elsewhere, with its own limits and bound",
         settings.endpointPatterns());
     if (settings.trustAnyProxy() && HttpSettings.coversEveryAddress(settings.trustedProxies())) {
@@ -290,9 +303,18 @@ public final class RateLimitFilter implements Filter {
     }
   }
 
+  /**
+   * Closes the store of a limiter this filter built from {@code store=redis} (its connection and
+   * threads); the webapp is going away, and with it the other adapters that may share the limiter. A
+   * limiter given to the constructor or found in the servlet context is left to its owner.
+   */
   @Override
   public void destroy() {
-    // The limiter and tracker may be shared with other components of the webapp: nothing to close.
+    RateLimiter limiter = built;
+    built = null;
+    if (limiter != null) {
+      HttpSettings.closeStore(limiter);
+    }
   }
 
   /** Releases the pid of an async request once its cycle ends, however it ends. */
