@@ -9,6 +9,7 @@ import dev.controltower.http.ProblemResponse;
 import dev.controltower.http.ProcessContext;
 import dev.controltower.http.QuotaExceededException;
 import dev.controltower.http.RequestGate;
+import dev.controltower.http.SharedLimits;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceTracker;
@@ -263,32 +264,18 @@ public class QuotaInterceptor
 
   private RequestGate configure() {
     HttpSettings settings = settingsFrom(configuration);
-    RateLimiter limiter = null;
-    ResourceTracker tracker = null;
     ServletBridge servlet = servletBridge(resourceContext);
-    if (servlet != null) {
-      limiter = servlet.contextAttribute(HttpAttributes.RATE_LIMITER) instanceof RateLimiter l ? l : null;
-      tracker = servlet.contextAttribute(HttpAttributes.RESOURCE_TRACKER) instanceof ResourceTracker t ? t : null;
+    SharedLimits.Shared shared;
+    try {
+      shared = SharedLimits.findOrPublish("QuotaInterceptor", servlet == null ? null : servlet.attributes(), null,
+          null, settings, name -> configuration != null && configuration.getProperty(PROPERTY_PREFIX + name) != null);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException("QuotaInterceptor: bad configuration property " + PROPERTY_PREFIX
+          + e.getMessage(), e);
     }
-    boolean builtHere = limiter == null;
-    if (limiter == null) {
-      try {
-        limiter = settings.newRateLimiter();
-      } catch (IllegalArgumentException e) {
-        throw new IllegalStateException("QuotaInterceptor: bad configuration property " + PROPERTY_PREFIX
-            + e.getMessage(), e);
-      }
-      if (servlet != null && servlet.publishIfAbsent(HttpAttributes.RATE_LIMITER, limiter) instanceof RateLimiter l) {
-        limiter = l;
-      }
-    }
-    if (tracker == null) {
-      tracker = ResourceTracker.create(settings.quota());
-      if (servlet != null
-          && servlet.publishIfAbsent(HttpAttributes.RESOURCE_TRACKER, tracker) instanceof ResourceTracker t) {
-        tracker = t;
-      }
-    }
+    RateLimiter limiter = shared.rateLimiter();
+    ResourceTracker tracker = shared.resourceTracker();
+    boolean builtHere = shared.limiterBuiltHere();
     LOG.info("QuotaInterceptor ready: {}", builtHere ? "limits " + settings.rateLimit() + ", "
         + (settings.store().isMemory() ? settings.memoryBound() : "store " + settings.store())
         : "a limiter built elsewhere, with its own limits and bound");

@@ -3,6 +3,7 @@ package dev.controltower.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.controltower.jaxrs.ProcessReleaseListener;
 import dev.controltower.jaxrs.QuotaFeature;
 import dev.controltower.servlet.RateLimitFilter;
 import jakarta.servlet.DispatcherType;
@@ -113,6 +114,7 @@ class RedisAdapterConfigurationTest {
   private int jaxrsServer(Map<String, Object> properties) throws Exception {
     ServletContextHandler context = new ServletContextHandler("/");
     ResourceConfig app = new ResourceConfig(Hello.class).register(QuotaFeature.class).addProperties(properties);
+    context.addEventListener(new ProcessReleaseListener()); // closes the store it built when the context stops
     context.addServlet(new ServletHolder(new ServletContainer(app)), "/*");
     return start(context);
   }
@@ -170,6 +172,33 @@ class RedisAdapterConfigurationTest {
     // One EVALSHA per admitted check; the second server learns of the refusal from Redis once, then
     // each server refuses from its local cache of refused pairs.
     assertThat(redis.calls("evalsha") - evalshaBefore).isBetween(3L + 1, 3L + 2);
+  }
+
+  @Test
+  void stoppingServers_storesTheAdaptersBuilt_areClosed() throws Exception {
+    long before = lettuceThreads();
+    int a = servletServer(redisParams(5));
+    Map<String, Object> properties = new java.util.HashMap<>();
+    redisParams(5).forEach((k, v) -> properties.put("controltower." + k, v));
+    int b = jaxrsServer(properties);
+    String user = UUID.randomUUID().toString();
+    assertThat(get(a, "/x", user)).isEqualTo(200);
+    assertThat(get(b, "/hello", user)).isEqualTo(200);
+    assertThat(lettuceThreads()).isGreaterThan(before);
+
+    stopServers();
+    servers.clear();
+
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (lettuceThreads() > before && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(lettuceThreads()).isEqualTo(before);
+  }
+
+  private static long lettuceThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.isAlive() && t.getName().startsWith("lettuce-")).count();
   }
 
   @Test

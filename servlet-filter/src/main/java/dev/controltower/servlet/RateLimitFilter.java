@@ -10,6 +10,7 @@ import dev.controltower.http.ProblemResponse;
 import dev.controltower.http.ProcessContext;
 import dev.controltower.http.QuotaExceededException;
 import dev.controltower.http.RequestGate;
+import dev.controltower.http.SharedLimits;
 import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceTracker;
 import jakarta.servlet.AsyncContext;
@@ -91,21 +92,21 @@ import org.slf4j.LoggerFactory;
  * ones found in the servlet-context attributes {@link HttpAttributes#RATE_LIMITER} and
  * {@link HttpAttributes#RESOURCE_TRACKER}, else new ones built from the parameters. Whatever is used is
  * published in those attributes when they are unset, so that a JAX-RS application in the same webapp
- * finds the same budgets.
+ * finds the same budgets (both adapters go through {@link SharedLimits}).
  *
  * <p><b>Thread safety.</b> After {@link #init}, {@link #doFilter} may be called from any number of
  * threads.
  */
 public final class RateLimitFilter implements Filter {
   private static final Logger LOG = LoggerFactory.getLogger(RateLimitFilter.class);
-  private static final List<String> RATE_PARAMETERS = List.of("requests-per-minute", "requests-per-hour",
-      "requests-per-day", "burst-size", "max-keys", "store", "redis-uri", "store-timeout", "fail-mode");
 
   private final RateLimiter givenLimiter;
   private final ResourceTracker givenTracker;
   private volatile RequestGate gate;
-  /** The limiter this filter built (and whose store it closes in {@link #destroy}), or null. */
+  /** The limiter this filter built (whose store it closes in {@link #destroy}), or null. */
   private volatile RateLimiter built;
+  /** The context it was published in, or null. */
+  private volatile ServletContext builtContext;
 
   /** The filter as a container creates it from {@code web.xml}; it is configured by {@link #init}. */
   public RateLimitFilter() {
@@ -145,41 +146,20 @@ public final class RateLimitFilter implements Filter {
       throw new ServletException("RateLimitFilter " + config.getFilterName() + ": " + e.getMessage(), e);
     }
     ServletContext context = config.getServletContext();
-    RateLimiter limiter = givenLimiter;
-    ResourceTracker tracker = givenTracker;
-    if (limiter == null && context != null && context.getAttribute(HttpAttributes.RATE_LIMITER) instanceof RateLimiter l) {
-      limiter = l;
+    SharedLimits.Shared shared;
+    try {
+      shared = SharedLimits.findOrPublish("RateLimitFilter " + config.getFilterName(),
+          context == null ? null : new Attributes(context), givenLimiter, givenTracker, settings,
+          params::containsKey);
+    } catch (IllegalArgumentException e) {
+      throw new ServletException("RateLimitFilter " + config.getFilterName() + ": " + e.getMessage(), e);
     }
-    if (tracker == null && context != null
-        && context.getAttribute(HttpAttributes.RESOURCE_TRACKER) instanceof ResourceTracker t) {
-      tracker = t;
-    }
-    boolean builtHere = limiter == null;
+    RateLimiter limiter = shared.rateLimiter();
+    ResourceTracker tracker = shared.resourceTracker();
+    boolean builtHere = shared.limiterBuiltHere();
     if (builtHere) {
-      try {
-        limiter = settings.newRateLimiter();
-      } catch (IllegalArgumentException e) {
-        throw new ServletException("RateLimitFilter " + config.getFilterName() + ": " + e.getMessage(), e);
-      }
       built = limiter;
-    } else {
-      List<String> ignored = RATE_PARAMETERS.stream().filter(params::containsKey).toList();
-      if (!ignored.isEmpty()) {
-        LOG.warn("RateLimitFilter {}: {} ignored, because the filter uses a limiter built elsewhere (constructor or "
-            + "servlet-context attribute {}); configure that limiter instead", config.getFilterName(), ignored,
-            HttpAttributes.RATE_LIMITER);
-      }
-    }
-    if (tracker == null) {
-      tracker = ResourceTracker.create(settings.quota());
-    }
-    if (context != null) {
-      if (context.getAttribute(HttpAttributes.RATE_LIMITER) == null) {
-        context.setAttribute(HttpAttributes.RATE_LIMITER, limiter);
-      }
-      if (context.getAttribute(HttpAttributes.RESOURCE_TRACKER) == null) {
-        context.setAttribute(HttpAttributes.RESOURCE_TRACKER, tracker);
-      }
+      builtContext = context;
     }
     gate = RequestGate.builder().settings(settings).rateLimiter(limiter).resourceTracker(tracker).build();
     LOG.info("RateLimitFilter {} ready: {}, endpoints {}", config.getFilterName(),
@@ -311,9 +291,26 @@ public final class RateLimitFilter implements Filter {
   @Override
   public void destroy() {
     RateLimiter limiter = built;
+    ServletContext c = builtContext;
     built = null;
-    if (limiter != null) {
+    builtContext = null;
+    if (c != null) {
+      SharedLimits.closeBuilt(new Attributes(c));
+    } else if (limiter != null) {
       HttpSettings.closeStore(limiter);
+    }
+  }
+
+  /** The servlet context's attributes, for {@link SharedLimits}. */
+  private record Attributes(ServletContext context) implements SharedLimits.Context {
+    @Override
+    public Object getAttribute(String name) {
+      return context.getAttribute(name);
+    }
+
+    @Override
+    public void setAttribute(String name, Object value) {
+      context.setAttribute(name, value);
     }
   }
 
