@@ -144,8 +144,8 @@ public record StoreSettings(String name, Map<String, String> options) {
     return b.toString();
   }
 
-  /** {@code redis://user:secret@host} as {@code redis://user:***@host}. */
-  static String withoutPassword(String uri) {
+  /** {@code redis://user:secret@host} as {@code redis://user:***@host}, for logs. */
+  public static String withoutPassword(String uri) {
     int scheme = uri.indexOf("://");
     int at = uri.lastIndexOf('@');
     if (scheme < 0 || at < scheme) {
