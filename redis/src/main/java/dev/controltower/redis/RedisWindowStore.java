@@ -3,6 +3,7 @@ package dev.controltower.redis;
 import dev.controltower.resources.RateLimitKey;
 import dev.controltower.spi.Outcome;
 import dev.controltower.spi.StoreUnavailableException;
+import dev.controltower.spi.WindowMath;
 import dev.controltower.spi.WindowPlan;
 import dev.controltower.spi.WindowReading;
 import dev.controltower.spi.WindowStore;
@@ -615,7 +616,7 @@ public final class RedisWindowStore implements WindowStore {
       case LOCAL -> op == ACQUIRE
           ? local(plan).acquire(user, endpoint, plan, cost, nowMillis)
           : local(plan).check(user, endpoint, plan, cost, nowMillis);
-      case OPEN -> admitWithoutStore(plan, cost, op == ACQUIRE);
+      case OPEN -> WindowMath.emptyPair(plan, cost, op == ACQUIRE);
       case CLOSED -> throw unavailable(e);
     };
   }
@@ -624,34 +625,6 @@ public final class RedisWindowStore implements WindowStore {
     long retry = Math.max(TimeUnit.NANOSECONDS.toMillis(breaker.nanosUntilProbe()), 1000);
     return new StoreUnavailableException("Redis store at " + describe(uri) + " unavailable: " + e.getMessage(),
         retry, e.getCause());
-  }
-
-  /** Fail mode open: what a pair holding nothing answers (a cost above a limit still never fits). */
-  private static Outcome admitWithoutStore(WindowPlan plan, long cost, boolean record) {
-    int n = plan.size();
-    boolean fits = true;
-    for (int i = 0; i < n; i++) {
-      fits &= cost <= plan.limit(i);
-    }
-    if (!fits) {
-      long[] waits = new long[n];
-      for (int i = 0; i < n; i++) {
-        waits[i] = cost <= plan.limit(i) ? Outcome.ROOM : Outcome.NEVER;
-      }
-      return Outcome.refused(new long[n], waits);
-    }
-    long counted = record ? cost : 0;
-    int tightest = -1;
-    long remaining = Long.MAX_VALUE;
-    for (int i = 0; i < n; i++) {
-      long room = plan.limit(i) - counted;
-      if (room < remaining) {
-        remaining = room;
-        tightest = i;
-      }
-    }
-    long reset = tightest >= 0 && record ? plan.windowMillis(tightest) : 0;
-    return Outcome.admitted(tightest, counted, remaining, reset);
   }
 
   private WindowStore local(WindowPlan plan) {

@@ -8,6 +8,7 @@ import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.controltower.resources.LimitType;
 import dev.controltower.resources.RateLimitKey;
 import dev.controltower.spi.Outcome;
+import dev.controltower.spi.WindowMath;
 import dev.controltower.spi.WindowPlan;
 import dev.controltower.spi.WindowReading;
 import dev.controltower.spi.WindowStore;
@@ -296,7 +297,7 @@ public final class MemoryWindowStore implements WindowStore {
     if (!record) {
       WindowState state = peek(key);
       if (state == null) {
-        return evaluateFresh(plan, cost);
+        return WindowMath.emptyPair(plan, cost, false);
       }
       synchronized (state) {
         state.settle(geometry);
@@ -340,23 +341,6 @@ public final class MemoryWindowStore implements WindowStore {
       }
       return outcome;
     }
-  }
-
-  /** A dry run on a pair that holds nothing. */
-  private static Outcome evaluateFresh(WindowPlan plan, long cost) {
-    int n = plan.size();
-    boolean fits = true;
-    for (int i = 0; i < n; i++) {
-      fits &= cost <= plan.limit(i);
-    }
-    if (!fits) {
-      long[] waits = new long[n];
-      for (int i = 0; i < n; i++) {
-        waits[i] = cost <= plan.limit(i) ? Outcome.ROOM : Outcome.NEVER;
-      }
-      return Outcome.refused(new long[n], waits);
-    }
-    return admittedOutcome(plan, null, 0, null);
   }
 
   /**

@@ -135,19 +135,20 @@ public final class PolicyRateLimiter implements RateLimiter {
     Compiled compiled = compiledFor(userId, endpoint);
     WindowPlan plan = compiled.plan();
     Outcome outcome = outcome(userId, endpoint, plan, cost, record);
-    RateLimitResult result = result(outcome, plan, cost);
     if (outcome.admitted()) {
       int tightest = outcome.tightest();
-      return new RateLimitDecision(result, compiled.config(), tightest < 0 ? null : plan.type(tightest),
-          WindowMath.ceilSeconds(outcome.resetMillis()), List.of());
+      return new RateLimitDecision(admitted(outcome, plan), compiled.config(),
+          tightest < 0 ? null : plan.type(tightest), WindowMath.ceilSeconds(outcome.resetMillis()), List.of());
     }
+    int naming = naming(outcome);
+    RateLimitResult result = refused(outcome, plan, cost, naming);
     List<LimitType> violated = new ArrayList<>(plan.size());
     for (int i = 0; i < plan.size(); i++) {
       if (outcome.waitMillis(i) != Outcome.ROOM) {
         violated.add(plan.type(i));
       }
     }
-    long wait = outcome.waitMillis(naming(outcome));
+    long wait = outcome.waitMillis(naming);
     long resetSeconds = wait == Outcome.NEVER ? 0 : Math.max(1, WindowMath.ceilSeconds(wait));
     return new RateLimitDecision(result, compiled.config(), result.limitType(), resetSeconds,
         Collections.unmodifiableList(violated));
@@ -177,13 +178,18 @@ public final class PolicyRateLimiter implements RateLimiter {
   }
 
   private static RateLimitResult result(Outcome outcome, WindowPlan plan, long cost) {
-    if (outcome.admitted()) {
-      int tightest = outcome.tightest();
-      return tightest < 0
-          ? RateLimitResult.allowed(0, 0, Long.MAX_VALUE)
-          : RateLimitResult.allowed(outcome.tightestCount(), plan.limit(tightest), outcome.remaining());
-    }
-    int naming = naming(outcome);
+    return outcome.admitted() ? admitted(outcome, plan) : refused(outcome, plan, cost, naming(outcome));
+  }
+
+  private static RateLimitResult admitted(Outcome outcome, WindowPlan plan) {
+    int tightest = outcome.tightest();
+    return tightest < 0
+        ? RateLimitResult.allowed(0, 0, Long.MAX_VALUE)
+        : RateLimitResult.allowed(outcome.tightestCount(), plan.limit(tightest), outcome.remaining());
+  }
+
+  /** The refusal, named by window {@code naming} (see {@link #naming}). */
+  private static RateLimitResult refused(Outcome outcome, WindowPlan plan, long cost, int naming) {
     LimitType type = plan.type(naming);
     long count = outcome.count(naming);
     long limit = plan.limit(naming);
