@@ -12,4 +12,6 @@ module dev.controltower.core {
   exports dev.controltower.http;
   exports dev.controltower.spi;
 
+  uses dev.controltower.spi.WindowStoreProvider;
+
 }

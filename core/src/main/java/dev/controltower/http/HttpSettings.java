@@ -3,6 +3,7 @@ package dev.controltower.http;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceQuota;
+import dev.controltower.spi.WindowStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -77,6 +78,17 @@ import java.util.function.Function;
  *       elsewhere</td><td>1000000</td></tr>
  *   <tr><td>{@code trust-request-id}</td><td>use a well-formed incoming {@code X-Request-Id} as the pid
  *       (it is then echoed in {@code X-Process-Id})</td><td>false</td></tr>
+ *   <tr><td>{@code store}</td><td>where the windows are counted: {@code memory} (this process) or
+ *       {@code redis} (one Redis shared by every instance; needs the artifact
+ *       {@code dev.controltower:controltower-redis} on the class path). See {@link StoreSettings}; with a
+ *       shared store {@code max-keys} does not apply</td><td>{@code memory}</td></tr>
+ *   <tr><td>{@code redis-uri}</td><td>with {@code store=redis}, required: {@code redis://host:6379},
+ *       {@code rediss://...} for TLS, {@code redis://:password@host:6379/0}</td><td>none</td></tr>
+ *   <tr><td>{@code store-timeout}</td><td>with a shared store: the most a check waits for it, {@code 50},
+ *       {@code 50ms} or {@code 2s}</td><td>50 ms</td></tr>
+ *   <tr><td>{@code fail-mode}</td><td>with a shared store: what a check answers while the store fails:
+ *       {@code local} (count in this process), {@code open} (admit) or {@code closed} (503 with
+ *       {@code Retry-After})</td><td>{@code local}</td></tr>
  * </table>
  *
  * @param rateLimit the default rate limits of every (user, endpoint) pair
@@ -95,12 +107,14 @@ import java.util.function.Function;
  * @param rateLimitHeaders which rate-limit fields responses carry
  * @param processIdHeader the header carrying the pid, or {@code null} for none
  * @param maxKeys the limiter's bound on (user, endpoint) pairs, {@code >= 1}
+ * @param store where the limiter counts ({@code store}, {@code redis-uri}, {@code store-timeout},
+ *     {@code fail-mode})
  */
 public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<IdentitySource> identityOrder,
     String userHeader, List<Cidr> trustedProxies, String forwardedHeader, int maxForwardedHops,
     int ipv6PrefixLength, List<String> endpointPatterns, List<String> excludePaths,
     boolean caseInsensitivePaths, boolean trustRequestId, boolean trustAnyProxy,
-    RateLimitHeaders.Mode rateLimitHeaders, String processIdHeader, long maxKeys) {
+    RateLimitHeaders.Mode rateLimitHeaders, String processIdHeader, long maxKeys, StoreSettings store) {
 
   /**
    * Heap bytes per (user, endpoint) pair the limiter holds, as measured in BENCHMARKS.md (retained heap,
@@ -109,6 +123,8 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
   public static final int BYTES_PER_PAIR = 241;
   /** The limiter's own default bound, {@code max-keys} when unset. */
   public static final long DEFAULT_MAX_KEYS = 1_000_000L;
+  /** The bucket count of the limiters {@link #newRateLimiter()} builds (the limiter's default). */
+  private static final int LIMITER_BUCKETS = 10;
 
   /** Every parameter name, in the order of the table above. */
   public static final List<String> PARAMETERS = List.of(
@@ -118,7 +134,7 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
       "identity-order", "user-header", "trusted-proxies", "forwarded-header", "max-forwarded-hops",
       "ipv6-prefix-length", "endpoint-patterns", "exclude-paths", "case-insensitive-paths",
       "legacy-headers", "trust-request-id", "trust-any-proxy", "rate-limit-headers", "process-id-header",
-      "max-keys");
+      "max-keys", "store", "redis-uri", "store-timeout", "fail-mode");
 
   private static final HttpSettings DEFAULTS = new HttpSettings(RateLimitConfig.defaults(), ResourceQuota.defaults(),
       List.of(IdentitySource.PRINCIPAL, IdentitySource.USER_HEADER, IdentitySource.IP), null, List.of(),
@@ -158,6 +174,7 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
     if (maxKeys < 1) {
       throw new IllegalArgumentException("maxKeys must be >= 1 but was " + maxKeys);
     }
+    Objects.requireNonNull(store, "store must not be null");
     Objects.requireNonNull(forwardedHeader, "forwardedHeader must not be null");
     if (!isToken(forwardedHeader)) {
       throw new IllegalArgumentException(
@@ -179,6 +196,17 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
     }
   }
 
+  /** The settings with the in-process store ({@code store=memory}). */
+  public HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<IdentitySource> identityOrder,
+      String userHeader, List<Cidr> trustedProxies, String forwardedHeader, int maxForwardedHops,
+      int ipv6PrefixLength, List<String> endpointPatterns, List<String> excludePaths,
+      boolean caseInsensitivePaths, boolean trustRequestId, boolean trustAnyProxy,
+      RateLimitHeaders.Mode rateLimitHeaders, String processIdHeader, long maxKeys) {
+    this(rateLimit, quota, identityOrder, userHeader, trustedProxies, forwardedHeader, maxForwardedHops,
+        ipv6PrefixLength, endpointPatterns, excludePaths, caseInsensitivePaths, trustRequestId, trustAnyProxy,
+        rateLimitHeaders, processIdHeader, maxKeys, StoreSettings.memory());
+  }
+
   /** Whether a block of the list covers every address of its family ({@code 0.0.0.0/0}, {@code ::/0}). */
   public static boolean coversEveryAddress(List<Cidr> blocks) {
     return coveringEverything(blocks) != null;
@@ -194,9 +222,26 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
     return null;
   }
 
-  /** A limiter with these settings' default limits and bound ({@link #rateLimit()}, {@link #maxKeys()}). */
+  /**
+   * A limiter with these settings' default limits ({@link #rateLimit()}), counting in {@link #store()}:
+   * in memory bounded by {@link #maxKeys()}, or in a new store of the store's provider, found through
+   * the thread's context class loader. Such a store is closed by {@link #closeStore}.
+   *
+   * @throws IllegalArgumentException naming the setting and the value when the store's provider refuses
+   *     one, or naming the artifact to add when it is not on the class path
+   */
   public RateLimiter newRateLimiter() {
-    return RateLimiter.builder().defaultConfig(rateLimit).maximumKeys(maxKeys).build();
+    return newRateLimiter(null);
+  }
+
+  /**
+   * Closes the store underneath a limiter that {@link #newRateLimiter()} built on a shared store (its
+   * connection and threads); does nothing for an in-memory one.
+   */
+  public static void closeStore(RateLimiter limiter) {
+    if (limiter instanceof dev.controltower.resources.internal.PolicyRateLimiter p) {
+      p.store().close(); // a no-op for the in-memory store
+    }
   }
 
   /**
@@ -206,8 +251,15 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
    * @param listener the listener, or null for none
    */
   public RateLimiter newRateLimiter(dev.controltower.spi.ControlTowerListener listener) {
-    RateLimiter.Builder b = RateLimiter.builder().defaultConfig(rateLimit).maximumKeys(maxKeys);
-    return (listener == null ? b : b.listener(listener)).build();
+    RateLimiter.Builder b = RateLimiter.builder().defaultConfig(rateLimit);
+    if (listener != null) {
+      b.listener(listener);
+    }
+    if (store.isMemory()) {
+      return b.maximumKeys(maxKeys).build();
+    }
+    WindowStore windows = store.newStore(Thread.currentThread().getContextClassLoader(), LIMITER_BUCKETS);
+    return b.bucketCount(LIMITER_BUCKETS).store(windows).build();
   }
 
   /**
@@ -343,7 +395,8 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
       maxKeys = Long.parseLong(m);
     }
     return new HttpSettings(rate, quota, order, userHeader, proxies, forwardedHeader, hops, v6, patterns, excludes,
-        caseInsensitive, p.bool("trust-request-id", false), trustAnyProxy, mode, pidHeader, maxKeys);
+        caseInsensitive, p.bool("trust-request-id", false), trustAnyProxy, mode, pidHeader, maxKeys,
+        StoreSettings.from(p::raw));
   }
 
   /** Whether {@code name} is an HTTP token (RFC 9110), as header names must be. */

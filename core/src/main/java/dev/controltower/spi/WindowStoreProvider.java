@@ -26,6 +26,14 @@ public interface WindowStoreProvider {
   WindowStore create(Map<String, String> settings, int bucketCount);
 
   /**
+   * Checks the settings as {@link #create} would, without connecting to anything, so that a deployment
+   * can fail on a bad value before the first request. The default checks nothing.
+   *
+   * @throws IllegalArgumentException naming the setting and its value when one is invalid or missing
+   */
+  default void check(Map<String, String> settings) {}
+
+  /**
    * The provider named {@code name} on the class path of {@code loader}.
    *
    * @throws IllegalArgumentException naming the value and the stores found when there is none

@@ -22,6 +22,14 @@ import java.util.function.Function;
  *   <tr><td>{@code --hello-per-minute}</td><td>{@code CONTROLTOWER_HELLO_PER_MINUTE}</td><td>5</td></tr>
  *   <tr><td>{@code --max-llm-calls}</td><td>{@code CONTROLTOWER_MAX_LLM_CALLS}</td><td>10</td></tr>
  *   <tr><td>{@code --llm-latency-ms}</td><td>{@code CONTROLTOWER_LLM_LATENCY_MS}</td><td>0 (the fake LLM's delay)</td></tr>
+ *   <tr><td>{@code --store}</td><td>{@code CONTROLTOWER_STORE}</td><td>{@code memory}; {@code redis} shares the
+ *       limits with every instance on the same Redis</td></tr>
+ *   <tr><td>{@code --redis-uri}</td><td>{@code CONTROLTOWER_REDIS_URI}</td><td>none; required with
+ *       {@code --store=redis}, such as {@code redis://127.0.0.1:6379}</td></tr>
+ *   <tr><td>{@code --store-timeout}</td><td>{@code CONTROLTOWER_STORE_TIMEOUT}</td><td>50 ms (with
+ *       {@code redis}: {@code 50}, {@code 50ms}, {@code 2s})</td></tr>
+ *   <tr><td>{@code --fail-mode}</td><td>{@code CONTROLTOWER_FAIL_MODE}</td><td>{@code local} (with
+ *       {@code redis}: {@code local}, {@code open} or {@code closed})</td></tr>
  * </table>
  *
  * @param host the address to listen on
@@ -32,9 +40,14 @@ import java.util.function.Function;
  * @param helloPerMinute the minute limit of the {@code /api/hello} demo endpoint
  * @param maxLlmCalls LLM calls allowed per request
  * @param llmLatencyMillis how long each fake LLM call takes by default
+ * @param store {@code memory} or {@code redis}
+ * @param redisUri the Redis to count in with {@code redis}, else null
+ * @param storeOptions the store's own settings that were given ({@code store-timeout},
+ *     {@code fail-mode}), checked by the store when the app starts
  */
 public record AppConfig(String host, int port, String adminToken, boolean adminTokenGenerated,
-    int requestsPerMinute, int helloPerMinute, int maxLlmCalls, int llmLatencyMillis) {
+    int requestsPerMinute, int helloPerMinute, int maxLlmCalls, int llmLatencyMillis, String store,
+    String redisUri, Map<String, String> storeOptions) {
 
   /**
    * Validates every setting.
@@ -58,6 +71,29 @@ public record AppConfig(String host, int port, String adminToken, boolean adminT
     if (llmLatencyMillis < 0 || llmLatencyMillis > 60_000) {
       throw new IllegalArgumentException("llm-latency-ms must be between 0 and 60000 but was " + llmLatencyMillis);
     }
+    if (!"memory".equals(store) && !"redis".equals(store)) {
+      throw new IllegalArgumentException("store must be memory or redis but was '" + store + "'");
+    }
+    if ("redis".equals(store) && (redisUri == null || redisUri.isBlank())) {
+      throw new IllegalArgumentException("redis-uri is required with store=redis, such as --redis-uri=redis://127.0.0.1:6379"
+          + " or CONTROLTOWER_REDIS_URI");
+    }
+    storeOptions = Map.copyOf(storeOptions);
+    if ("memory".equals(store) && !storeOptions.isEmpty()) {
+      throw new IllegalArgumentException(new java.util.TreeSet<>(storeOptions.keySet())
+          + " set but store is memory (the default): add --store=redis, or leave them out");
+    }
+    if ("memory".equals(store) && redisUri != null) {
+      throw new IllegalArgumentException("redis-uri is set but store is memory (the default): add --store=redis"
+          + " (or CONTROLTOWER_STORE=redis) to share the limits through Redis, or leave redis-uri out");
+    }
+  }
+
+  /** The settings with the in-process store. */
+  public AppConfig(String host, int port, String adminToken, boolean adminTokenGenerated, int requestsPerMinute,
+      int helloPerMinute, int maxLlmCalls, int llmLatencyMillis) {
+    this(host, port, adminToken, adminTokenGenerated, requestsPerMinute, helloPerMinute, maxLlmCalls,
+        llmLatencyMillis, "memory", null, Map.of());
   }
 
   private static void positive(String name, int value) {
@@ -115,7 +151,19 @@ public record AppConfig(String host, int port, String adminToken, boolean adminT
         integer("requests-per-minute", value.apply("requests-per-minute")),
         integer("hello-per-minute", value.apply("hello-per-minute")),
         integer("max-llm-calls", value.apply("max-llm-calls")),
-        integer("llm-latency-ms", value.apply("llm-latency-ms")));
+        integer("llm-latency-ms", value.apply("llm-latency-ms")), value.apply("store"), value.apply("redis-uri"),
+        storeOptions(value));
+  }
+
+  private static Map<String, String> storeOptions(Function<String, String> value) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String name : new String[] {"store-timeout", "fail-mode"}) {
+      String v = value.apply(name);
+      if (v != null) {
+        out.put(name, v);
+      }
+    }
+    return out;
   }
 
   private static final Map<String, String> KNOWN = new LinkedHashMap<>();
@@ -128,6 +176,10 @@ public record AppConfig(String host, int port, String adminToken, boolean adminT
     KNOWN.put("hello-per-minute", "5");
     KNOWN.put("max-llm-calls", "10");
     KNOWN.put("llm-latency-ms", "0");
+    KNOWN.put("store", "memory");
+    KNOWN.put("redis-uri", null);
+    KNOWN.put("store-timeout", null);
+    KNOWN.put("fail-mode", null);
   }
 
   private static int integer(String name, String text) {

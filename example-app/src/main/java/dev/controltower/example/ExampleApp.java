@@ -2,16 +2,21 @@ package dev.controltower.example;
 
 import dev.controltower.http.HttpAttributes;
 import dev.controltower.micrometer.ControlTowerMetrics;
+import dev.controltower.http.StoreSettings;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceQuota;
 import dev.controltower.resources.ResourceTracker;
+import dev.controltower.spi.WindowStore;
 import java.io.PrintStream;
+import java.util.HashMap;
+import java.util.Map;
 import org.eclipse.jetty.ee11.servlet.ServletHolder;
 import org.eclipse.jetty.ee11.webapp.WebAppContext;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.component.LifeCycle;
 import org.eclipse.jetty.util.resource.Resource;
 import org.eclipse.jetty.util.resource.ResourceFactory;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -59,10 +64,17 @@ public final class ExampleApp {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     ControlTowerMetrics metrics = new ControlTowerMetrics();
     metrics.bindTo(registry);
-    RateLimiter limiter = RateLimiter.builder()
+    // --store=redis: the store is found through ServiceLoader (controltower-redis is a runtime dependency),
+    // exactly as the adapters find it from store=redis; the limits are then shared by every instance.
+    Map<String, String> storeOptions = new HashMap<>(config.storeOptions());
+    if (config.redisUri() != null) {
+      storeOptions.put("redis-uri", config.redisUri());
+    }
+    WindowStore store = new StoreSettings(config.store(), storeOptions).newStore(ExampleApp.class.getClassLoader(), 10);
+    RateLimiter.Builder limits = RateLimiter.builder()
         .listener(metrics)
-        .defaultConfig(RateLimitConfig.builder().requestsPerMinute(config.requestsPerMinute()).build())
-        .build();
+        .defaultConfig(RateLimitConfig.builder().requestsPerMinute(config.requestsPerMinute()).build());
+    RateLimiter limiter = (store == null ? limits : limits.bucketCount(10).store(store)).build();
     limiter.setEndpointLimits("/api/hello", RateLimitConfig.builder().requestsPerMinute(config.helloPerMinute()).build());
     ResourceTracker tracker = ResourceTracker.builder()
         .defaultQuota(ResourceQuota.builder().maxLlmCalls(config.maxLlmCalls()).build())
@@ -97,7 +109,22 @@ public final class ExampleApp {
     server.setHandler(graceful);
     server.setStopTimeout(10_000);
     server.setStopAtShutdown(true);
-    server.start();
+    if (store != null) {
+      server.addEventListener(new LifeCycle.Listener() {
+        @Override
+        public void lifeCycleStopped(LifeCycle event) {
+          store.close();
+        }
+      });
+    }
+    try {
+      server.start();
+    } catch (Exception e) {
+      if (store != null) {
+        store.close();
+      }
+      throw e;
+    }
     return new ExampleApp(server, config, limiter, tracker, registry);
   }
 
@@ -140,6 +167,9 @@ public final class ExampleApp {
     String base = baseUrl();
     out.println();
     out.println("Control Tower example is running on " + base);
+    out.println("Limits counted in " + ("redis".equals(config.store())
+        ? "Redis at " + StoreSettings.withoutPassword(config.redisUri()) + ", shared by every instance on it"
+        : "memory, in this process"));
     out.println();
     out.println("  Rate limit (5 per minute), then 429 + Retry-After:");
     out.println("    curl -i " + base + "/api/hello");
@@ -179,6 +209,10 @@ public final class ExampleApp {
     ExampleApp app;
     try {
       app = start(config);
+    } catch (IllegalArgumentException e) {
+      System.err.println("controltower-example: bad configuration: " + e.getMessage());
+      System.exit(2);
+      return;
     } catch (Exception e) {
       System.err.println("controltower-example: cannot start on " + config.host() + ":" + config.port() + ": " + e);
       System.exit(1);

@@ -1,7 +1,10 @@
 package dev.controltower.jaxrs;
 
+import dev.controltower.http.SharedLimits;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
+import jakarta.servlet.ServletContextEvent;
+import jakarta.servlet.ServletContextListener;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletRequestEvent;
 import jakarta.servlet.ServletRequestListener;
@@ -17,9 +20,12 @@ import jakarta.servlet.ServletRequestListener;
  * not can add it with {@code context.addEventListener(new ProcessReleaseListener())}. Release is
  * idempotent, so a pid that the response filter already released is left alone.
  *
+ * <p>When the webapp ends, it closes the store of a limiter that an adapter built from its settings
+ * ({@link SharedLimits#closeBuilt}).
+ *
  * <p>Stateless and thread-safe.
  */
-public final class ProcessReleaseListener implements ServletRequestListener {
+public final class ProcessReleaseListener implements ServletRequestListener, ServletContextListener {
 
   /**
    * The request attribute holding the release hook ({@link Runnable}) of the request's pid. JAX-RS
@@ -30,6 +36,15 @@ public final class ProcessReleaseListener implements ServletRequestListener {
 
   /** A listener; it holds no state. */
   public ProcessReleaseListener() {}
+
+  /**
+   * Closes the store of a limiter that an adapter built for this webapp from its settings
+   * ({@code store=redis}: its connection and threads), when the webapp ends.
+   */
+  @Override
+  public void contextDestroyed(ServletContextEvent event) {
+    SharedLimits.closeBuilt(ServletBridge.attributesOf(event.getServletContext()));
+  }
 
   @Override
   public void requestDestroyed(ServletRequestEvent event) {

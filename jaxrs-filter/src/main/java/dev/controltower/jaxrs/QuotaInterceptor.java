@@ -9,6 +9,7 @@ import dev.controltower.http.ProblemResponse;
 import dev.controltower.http.ProcessContext;
 import dev.controltower.http.QuotaExceededException;
 import dev.controltower.http.RequestGate;
+import dev.controltower.http.SharedLimits;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceTracker;
@@ -66,7 +67,11 @@ import org.slf4j.LoggerFactory;
  * {@link HttpSettings} ({@code controltower.requests-per-minute}, {@code controltower.trusted-proxies},
  * ...); the limiter and tracker from the servlet context attributes {@link HttpAttributes#RATE_LIMITER}
  * and {@link HttpAttributes#RESOURCE_TRACKER} when a servlet filter of the same webapp published them
- * (so that one user has one budget), else new ones built from the settings and published there.
+ * (so that one user has one budget), else new ones built from the settings and published there. The
+ * limiter built here counts in the store of {@code controltower.store}: {@code memory} (default) or
+ * {@code redis} ({@code controltower.redis-uri}, {@code controltower.store-timeout},
+ * {@code controltower.fail-mode}; the artifact {@code controltower-redis} on the class path).
+ * {@link QuotaFeature} checks these properties when the application is deployed, without connecting.
  *
  * <p><b>Metrics.</b> Events go to the limiter's {@link RateLimiter#listener() listener}; a limiter this
  * interceptor builds itself takes the {@link ControlTowerListener} of the servlet-context attribute
@@ -264,29 +269,20 @@ public class QuotaInterceptor
 
   private RequestGate configure() {
     HttpSettings settings = settingsFrom(configuration);
-    RateLimiter limiter = null;
-    ResourceTracker tracker = null;
     ServletBridge servlet = servletBridge(resourceContext);
-    if (servlet != null) {
-      limiter = servlet.contextAttribute(HttpAttributes.RATE_LIMITER) instanceof RateLimiter l ? l : null;
-      tracker = servlet.contextAttribute(HttpAttributes.RESOURCE_TRACKER) instanceof ResourceTracker t ? t : null;
+    SharedLimits.Shared shared;
+    try {
+      shared = SharedLimits.findOrPublish("QuotaInterceptor", servlet == null ? null : servlet.attributes(), null,
+          null, settings, name -> configuration != null && configuration.getProperty(PROPERTY_PREFIX + name) != null);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException("QuotaInterceptor: bad configuration property " + PROPERTY_PREFIX
+          + e.getMessage(), e);
     }
-    boolean builtHere = limiter == null;
-    if (limiter == null) {
-      limiter = settings.newRateLimiter(servlet != null
-          && servlet.contextAttribute(HttpAttributes.LISTENER) instanceof ControlTowerListener l ? l : null);
-      if (servlet != null && servlet.publishIfAbsent(HttpAttributes.RATE_LIMITER, limiter) instanceof RateLimiter l) {
-        limiter = l;
-      }
-    }
-    if (tracker == null) {
-      tracker = ResourceTracker.create(settings.quota());
-      if (servlet != null
-          && servlet.publishIfAbsent(HttpAttributes.RESOURCE_TRACKER, tracker) instanceof ResourceTracker t) {
-        tracker = t;
-      }
-    }
-    LOG.info("QuotaInterceptor ready: {}", builtHere ? "limits " + settings.rateLimit() + ", " + settings.memoryBound()
+    RateLimiter limiter = shared.rateLimiter();
+    ResourceTracker tracker = shared.resourceTracker();
+    boolean builtHere = shared.limiterBuiltHere();
+    LOG.info("QuotaInterceptor ready: {}", builtHere ? "limits " + settings.rateLimit() + ", "
+        + (settings.store().isMemory() ? settings.memoryBound() : "store " + settings.store())
         : "a limiter built elsewhere, with its own limits and bound");
     if (settings.trustAnyProxy() && HttpSettings.coversEveryAddress(settings.trustedProxies())) {
       LOG.warn("QuotaInterceptor: trusted-proxies {} covers every address (trust-any-proxy=true): any peer's {}"
@@ -317,10 +313,12 @@ public class QuotaInterceptor
    */
   static HttpSettings settingsFrom(Configuration config) {
     try {
-      return HttpSettings.from(name -> {
+      HttpSettings settings = HttpSettings.from(name -> {
         Object value = config == null ? null : config.getProperty(PROPERTY_PREFIX + name);
         return value == null ? null : value.toString();
       });
+      settings.store().check(Thread.currentThread().getContextClassLoader());
+      return settings;
     } catch (IllegalArgumentException e) {
       throw new IllegalStateException("QuotaInterceptor: bad configuration property " + PROPERTY_PREFIX
           + e.getMessage(), e);

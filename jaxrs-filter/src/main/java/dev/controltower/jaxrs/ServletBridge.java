@@ -1,5 +1,6 @@
 package dev.controltower.jaxrs;
 
+import dev.controltower.http.SharedLimits;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.ws.rs.container.ResourceContext;
@@ -55,26 +56,24 @@ final class ServletBridge {
     }
   }
 
-  /** A servlet-context attribute, or null. */
-  Object contextAttribute(String name) {
+  /** The servlet context's attributes, for {@link SharedLimits}, or null without a context. */
+  SharedLimits.Context attributes() {
     ServletContext servletContext = servletContext();
-    return servletContext == null ? null : servletContext.getAttribute(name);
+    return servletContext == null ? null : attributesOf(servletContext);
   }
 
-  /**
-   * Publishes {@code value} as a servlet-context attribute unless one is set already; returns the one in
-   * force. Called once per interceptor, when it configures itself.
-   */
-  Object publishIfAbsent(String name, Object value) {
-    ServletContext servletContext = servletContext();
-    if (servletContext == null) {
-      return value;
-    }
-    Object existing = servletContext.getAttribute(name);
-    if (existing != null) {
-      return existing;
-    }
-    servletContext.setAttribute(name, value);
-    return value;
+  /** A servlet context's attributes, for {@link SharedLimits}. */
+  static SharedLimits.Context attributesOf(ServletContext servletContext) {
+    return new SharedLimits.Context() {
+      @Override
+      public Object getAttribute(String name) {
+        return servletContext.getAttribute(name);
+      }
+
+      @Override
+      public void setAttribute(String name, Object value) {
+        servletContext.setAttribute(name, value);
+      }
+    };
   }
 }

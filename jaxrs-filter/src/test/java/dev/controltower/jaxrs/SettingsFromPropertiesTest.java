@@ -41,6 +41,27 @@ class SettingsFromPropertiesTest {
   }
 
   @Test
+  void settingsFrom_redisStoreWithoutItsModule_throwsNamingTheArtifact() {
+    ResourceConfig config = new ResourceConfig().property("controltower.store", "redis")
+        .property("controltower.redis-uri", "redis://127.0.0.1:6379");
+
+    assertThatThrownBy(() -> QuotaInterceptor.settingsFrom(config))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("QuotaInterceptor: bad configuration property controltower.store must be one of"
+            + " [memory] but was redis")
+        .hasMessageContaining("the artifact dev.controltower:controltower-redis");
+  }
+
+  @Test
+  void settingsFrom_redisUriWithoutStore_throwsNamingIt() {
+    ResourceConfig config = new ResourceConfig().property("controltower.redis-uri", "redis://127.0.0.1:6379");
+
+    assertThatThrownBy(() -> QuotaInterceptor.settingsFrom(config))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("redis-uri set, but store is memory");
+  }
+
+  @Test
   void settingsFrom_newSettings_areParsed() {
     ResourceConfig config = new ResourceConfig()
         .property("controltower.max-keys", "50000")

@@ -434,7 +434,10 @@ public final class RedisWindowStore implements WindowStore {
 
   /** Closes the connection and the Lettuce client's threads. Idempotent. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
     closed = true;
     StatefulRedisConnection<byte[], byte[]> conn = connection;
     if (conn != null) {

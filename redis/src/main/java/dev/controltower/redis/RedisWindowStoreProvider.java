@@ -24,12 +24,21 @@ public final class RedisWindowStoreProvider implements WindowStoreProvider {
   }
 
   @Override
+  public void check(Map<String, String> settings) {
+    configure(settings, RedisWindowStore.builder());
+  }
+
+  @Override
   public WindowStore create(Map<String, String> settings, int bucketCount) {
+    return configure(settings, RedisWindowStore.builder().bucketCount(bucketCount)).build();
+  }
+
+  private static RedisWindowStore.Builder configure(Map<String, String> settings, RedisWindowStore.Builder b) {
     String uri = settings.get("redis-uri");
     if (uri == null || uri.isBlank()) {
       throw new IllegalArgumentException("redis-uri is required with store=redis, e.g. redis://127.0.0.1:6379");
     }
-    RedisWindowStore.Builder b = RedisWindowStore.builder().uri(uri.trim()).bucketCount(bucketCount);
+    b.uri(uri.trim());
     String timeout = settings.get("store-timeout");
     if (timeout != null) {
       b.timeout(parseTimeout(timeout));
@@ -38,7 +47,7 @@ public final class RedisWindowStoreProvider implements WindowStoreProvider {
     if (failMode != null) {
       b.failMode(FailMode.parse(failMode));
     }
-    return b.build();
+    return b;
   }
 
   /** {@code 50}, {@code 50ms} or {@code 2s}. */

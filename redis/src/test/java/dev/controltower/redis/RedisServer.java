@@ -21,7 +21,7 @@ import java.util.stream.Stream;
  * start. Fault tests kill it ({@link #kill()}), freeze it ({@link #pause()}) and start it again on the
  * same port, empty ({@link #restart()}).
  */
-final class RedisServer implements AutoCloseable {
+public final class RedisServer implements AutoCloseable {
   private static RedisServer shared;
 
   private final int port;
@@ -38,7 +38,7 @@ final class RedisServer implements AutoCloseable {
   }
 
   /** A new server; the caller closes it. */
-  static RedisServer start() {
+  public static RedisServer start() {
     try {
       RedisServer server = new RedisServer(freePort(), Files.createTempDirectory("controltower-redis-"));
       server.launch();
@@ -49,7 +49,7 @@ final class RedisServer implements AutoCloseable {
   }
 
   /** One server for every test of this JVM that does not break it; stopped by the shutdown hook. */
-  static synchronized RedisServer shared() {
+  public static synchronized RedisServer shared() {
     if (shared == null) {
       shared = start();
     }
@@ -104,15 +104,15 @@ final class RedisServer implements AutoCloseable {
     }
   }
 
-  String uri() {
+  public String uri() {
     return "redis://127.0.0.1:" + port;
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
-  long pid() {
+  public long pid() {
     return process.pid();
   }
 
@@ -156,7 +156,7 @@ final class RedisServer implements AutoCloseable {
    *
    * @return a String (status or bulk), a Long, or a List of those; an error reply throws
    */
-  Object command(String... args) {
+  public Object command(String... args) {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
       s.setSoTimeout(5_000);
@@ -218,7 +218,7 @@ final class RedisServer implements AutoCloseable {
   }
 
   /** How many times Redis ran {@code command} (lower case, e.g. "evalsha"), from INFO commandstats. */
-  long calls(String command) {
+  public long calls(String command) {
     String info = (String) command("INFO", "commandstats");
     String prefix = "cmdstat_" + command + ":calls=";
     for (String line : info.split("\r?\n")) {

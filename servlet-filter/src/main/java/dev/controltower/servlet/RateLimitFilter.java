@@ -10,6 +10,7 @@ import dev.controltower.http.ProblemResponse;
 import dev.controltower.http.ProcessContext;
 import dev.controltower.http.QuotaExceededException;
 import dev.controltower.http.RequestGate;
+import dev.controltower.http.SharedLimits;
 import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceTracker;
 import dev.controltower.spi.ControlTowerListener;
@@ -83,11 +84,16 @@ import org.slf4j.LoggerFactory;
  * {@link QuotaExceededException} from the chain (possibly wrapped) becomes a 429 unless the response is
  * already committed; any other exception propagates unchanged.
  *
+ * <p><b>Store.</b> A limiter built here counts in the store of the {@code store} parameter:
+ * {@code memory} (the default) in this process, {@code redis} in one Redis shared by every instance
+ * ({@code redis-uri}, {@code store-timeout}, {@code fail-mode}; the artifact
+ * {@code controltower-redis} on the class path). {@link #destroy} closes that store.
+ *
  * <p><b>Sharing.</b> The limiter and tracker are, in order: the ones given to the constructor, else the
  * ones found in the servlet-context attributes {@link HttpAttributes#RATE_LIMITER} and
  * {@link HttpAttributes#RESOURCE_TRACKER}, else new ones built from the parameters. Whatever is used is
  * published in those attributes when they are unset, so that a JAX-RS application in the same webapp
- * finds the same budgets.
+ * finds the same budgets (both adapters go through {@link SharedLimits}).
  *
  * <p><b>Metrics.</b> Events (admitted, rejected, processes, quota violations) go to the limiter's
  * {@link RateLimiter#listener() listener}. A limiter this filter builds itself takes the
@@ -98,12 +104,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class RateLimitFilter implements Filter {
   private static final Logger LOG = LoggerFactory.getLogger(RateLimitFilter.class);
-  private static final List<String> RATE_PARAMETERS =
-      List.of("requests-per-minute", "requests-per-hour", "requests-per-day", "burst-size", "max-keys");
 
   private final RateLimiter givenLimiter;
   private final ResourceTracker givenTracker;
   private volatile RequestGate gate;
+  /** The limiter this filter built (whose store it closes in {@link #destroy}), or null. */
+  private volatile RateLimiter built;
+  /** The context it was published in, or null. */
+  private volatile ServletContext builtContext;
 
   /** The filter as a container creates it from {@code web.xml}; it is configured by {@link #init}. */
   public RateLimitFilter() {
@@ -143,41 +151,25 @@ public final class RateLimitFilter implements Filter {
       throw new ServletException("RateLimitFilter " + config.getFilterName() + ": " + e.getMessage(), e);
     }
     ServletContext context = config.getServletContext();
-    RateLimiter limiter = givenLimiter;
-    ResourceTracker tracker = givenTracker;
-    if (limiter == null && context != null && context.getAttribute(HttpAttributes.RATE_LIMITER) instanceof RateLimiter l) {
-      limiter = l;
+    SharedLimits.Shared shared;
+    try {
+      shared = SharedLimits.findOrPublish("RateLimitFilter " + config.getFilterName(),
+          context == null ? null : new Attributes(context), givenLimiter, givenTracker, settings,
+          params::containsKey);
+    } catch (IllegalArgumentException e) {
+      throw new ServletException("RateLimitFilter " + config.getFilterName() + ": " + e.getMessage(), e);
     }
-    if (tracker == null && context != null
-        && context.getAttribute(HttpAttributes.RESOURCE_TRACKER) instanceof ResourceTracker t) {
-      tracker = t;
-    }
-    boolean builtHere = limiter == null;
+    RateLimiter limiter = shared.rateLimiter();
+    ResourceTracker tracker = shared.resourceTracker();
+    boolean builtHere = shared.limiterBuiltHere();
     if (builtHere) {
-      limiter = settings.newRateLimiter(context != null
-          && context.getAttribute(HttpAttributes.LISTENER) instanceof ControlTowerListener l ? l : null);
-    } else {
-      List<String> ignored = RATE_PARAMETERS.stream().filter(params::containsKey).toList();
-      if (!ignored.isEmpty()) {
-        LOG.warn("RateLimitFilter {}: {} ignored, because the filter uses a limiter built elsewhere (constructor or "
-            + "servlet-context attribute {}); configure that limiter instead", config.getFilterName(), ignored,
-            HttpAttributes.RATE_LIMITER);
-      }
-    }
-    if (tracker == null) {
-      tracker = ResourceTracker.create(settings.quota());
-    }
-    if (context != null) {
-      if (context.getAttribute(HttpAttributes.RATE_LIMITER) == null) {
-        context.setAttribute(HttpAttributes.RATE_LIMITER, limiter);
-      }
-      if (context.getAttribute(HttpAttributes.RESOURCE_TRACKER) == null) {
-        context.setAttribute(HttpAttributes.RESOURCE_TRACKER, tracker);
-      }
+      built = limiter;
+      builtContext = context;
     }
     gate = RequestGate.builder().settings(settings).rateLimiter(limiter).resourceTracker(tracker).build();
     LOG.info("RateLimitFilter {} ready: {}, endpoints {}", config.getFilterName(),
-        builtHere ? "limits " + settings.rateLimit() + ", " + settings.memoryBound()
+        builtHere ? "limits " + settings.rateLimit() + ", " + (settings.store().isMemory() ? settings.memoryBound()
+            : "store " + settings.store())
             : "a limiter built elsewhere, with its own limits and bound",
         settings.endpointPatterns());
     if (settings.trustAnyProxy() && HttpSettings.coversEveryAddress(settings.trustedProxies())) {
@@ -296,9 +288,35 @@ public final class RateLimitFilter implements Filter {
     }
   }
 
+  /**
+   * Closes the store of a limiter this filter built from {@code store=redis} (its connection and
+   * threads); the webapp is going away, and with it the other adapters that may share the limiter. A
+   * limiter given to the constructor or found in the servlet context is left to its owner.
+   */
   @Override
   public void destroy() {
-    // The limiter and tracker may be shared with other components of the webapp: nothing to close.
+    RateLimiter limiter = built;
+    ServletContext c = builtContext;
+    built = null;
+    builtContext = null;
+    if (c != null) {
+      SharedLimits.closeBuilt(new Attributes(c));
+    } else if (limiter != null) {
+      HttpSettings.closeStore(limiter);
+    }
+  }
+
+  /** The servlet context's attributes, for {@link SharedLimits}. */
+  private record Attributes(ServletContext context) implements SharedLimits.Context {
+    @Override
+    public Object getAttribute(String name) {
+      return context.getAttribute(name);
+    }
+
+    @Override
+    public void setAttribute(String name, Object value) {
+      context.setAttribute(name, value);
+    }
   }
 
   /** Releases the pid of an async request once its cycle ends, however it ends. */

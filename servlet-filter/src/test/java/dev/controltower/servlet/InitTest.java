@@ -58,7 +58,11 @@ class InitTest {
       "trusted-proxies     | ::/0       | trusted-proxies covers every address with 0:0:0:0:0:0:0:0/0 in '::/0'",
       "max-keys            | 0          | max-keys must be a whole number >= 1 (pairs the limiter holds) but was '0'",
       "rate-limit-headers  | yes        | rate-limit-headers must be one of draft, legacy, both, none but was 'yes'",
-      "process-id-header   | X:Pid      | process-id-header must be a header name but was 'X:Pid'"})
+      "process-id-header   | X:Pid      | process-id-header must be a header name but was 'X:Pid'",
+      "store               | redis      | store=redis needs the artifact dev.controltower:controltower-redis on the class path",
+      "store               | Redis!     | store must be memory or a store's name such as redis but was 'Redis!'",
+      "redis-uri           | redis://h  | redis-uri set, but store is memory (the default)",
+      "fail-mode           | open       | fail-mode set, but store is memory (the default)"})
   void init_badParameter_failsNamingParameterAndValue(String name, String value, String message) {
     RateLimitFilter filter = new RateLimitFilter();
 
