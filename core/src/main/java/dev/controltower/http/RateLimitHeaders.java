@@ -150,7 +150,7 @@ public final class RateLimitHeaders {
       out[n++] = new HeaderField(RETRY_AFTER, Long.toString(Math.max(1, reset)));
     }
     if (mode.legacy) {
-      out[n++] = new HeaderField("X-RateLimit-Limit", Long.toString(decision.config().limitFor(window)));
+      out[n++] = new HeaderField("X-RateLimit-Limit", Long.toString(decision.config().limit(window)));
       out[n++] = new HeaderField("X-RateLimit-Remaining", Long.toString(remaining));
       out[n++] = new HeaderField("X-RateLimit-Reset", Long.toString(reset));
     }
@@ -175,7 +175,7 @@ public final class RateLimitHeaders {
 
   private static String policyWith(RateLimitConfig config, String pk) {
     StringBuilder out = new StringBuilder(80);
-    for (LimitType type : LimitType.values()) {
+    for (LimitType type : LimitType.requestWindows()) {
       int limit = config.limitFor(type);
       if (limit > 0) {
         if (out.length() > 0) {
