@@ -9,6 +9,7 @@ import dev.controltower.http.PathDecision;
 import dev.controltower.http.ProblemResponse;
 import dev.controltower.http.ProcessContext;
 import dev.controltower.http.QuotaExceededException;
+import dev.controltower.http.RequestLimitException;
 import dev.controltower.http.RequestGate;
 import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceTracker;
@@ -94,7 +95,8 @@ import org.slf4j.LoggerFactory;
 public final class RateLimitFilter implements Filter {
   private static final Logger LOG = LoggerFactory.getLogger(RateLimitFilter.class);
   private static final List<String> RATE_PARAMETERS =
-      List.of("requests-per-minute", "requests-per-hour", "requests-per-day", "burst-size", "max-keys");
+      List.of("requests-per-minute", "requests-per-hour", "requests-per-day", "burst-size", "tokens-per-minute",
+          "tokens-per-hour", "tokens-per-day", "max-concurrent-requests", "max-keys");
 
   private final RateLimiter givenLimiter;
   private final ResourceTracker givenTracker;
@@ -239,13 +241,13 @@ public final class RateLimitFilter implements Filter {
       request.setAttribute(ProcessContext.ATTRIBUTE, process);
       chain.doFilter(request, response);
     } catch (IOException | ServletException | RuntimeException e) {
-      QuotaExceededException quota = QuotaExceededException.findIn(e);
-      if (quota == null || response.isCommitted()) {
+      RequestLimitException limit = RequestLimitException.findIn(e);
+      if (limit == null || response.isCommitted()) {
         throw e;
       }
       response.reset();
       setHeaders(response, admission.headers());
-      write(response, ProblemResponse.quotaExceeded(quota));
+      write(response, limit.problem()); // its fields (a token refusal's) replace the admission's
     } finally {
       if (request.isAsyncStarted()) {
         try {
