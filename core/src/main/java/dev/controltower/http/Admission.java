@@ -8,7 +8,8 @@ import java.util.Objects;
  * The outcome of {@link RequestGate#admit}: either the request goes on, with a {@link ProcessContext}
  * that must be released when its response completes, or it is answered with {@link #rejection()}.
  *
- * @param decision the limiter's decision
+ * @param decision the limiter's decision; {@code null} when there was none because the shared store
+ *     could not answer (the rejection is then a 503, {@link ProblemResponse#storeUnavailable})
  * @param headers the fields to set on an admitted response ({@code RateLimit-Policy}, {@code RateLimit},
  *     {@code X-Process-Id}); a rejection carries its own in {@link ProblemResponse#headers()}
  * @param process the admitted request's process, {@code null} when rejected
@@ -21,10 +22,13 @@ public record Admission(RateLimitDecision decision, List<HeaderField> headers, P
    * Validates the combination.
    *
    * @throws IllegalArgumentException unless exactly one of {@code process} and {@code rejection} is set
-   * @throws NullPointerException if {@code decision} or {@code headers} is null
+   * @throws NullPointerException if {@code headers} is null, or {@code decision} is null for anything
+   *     but a 503 rejection
    */
   public Admission {
-    Objects.requireNonNull(decision, "decision must not be null");
+    if (decision == null && (rejection == null || rejection.status() != 503)) {
+      throw new NullPointerException("decision must not be null");
+    }
     headers = List.copyOf(Objects.requireNonNull(headers, "headers must not be null"));
     if ((process == null) == (rejection == null)) {
       throw new IllegalArgumentException("exactly one of process and rejection must be set");

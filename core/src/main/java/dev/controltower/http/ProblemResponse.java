@@ -36,6 +36,8 @@ public record ProblemResponse(int status, List<HeaderField> headers, String body
    * Its answer has no {@code Retry-After} and no {@code retry_after} member.
    */
   public static final String NEVER_ADMITTED_TYPE = "urn:controltower:problem:rate-limit-cost-exceeds-limit";
+  /** The {@code type} of a 503 while the shared rate-limit store cannot answer (fail mode closed). */
+  public static final String STORE_UNAVAILABLE_TYPE = "urn:controltower:problem:store-unavailable";
   /** The prefix of the {@code type} of a quota violation; the violation code follows. */
   public static final String QUOTA_TYPE_PREFIX = "urn:controltower:problem:quota:";
 
@@ -150,6 +152,29 @@ public record ProblemResponse(int status, List<HeaderField> headers, String body
     body.append("\"status\":400,");
     Json.member(body, "detail", detail).append('}');
     return new ProblemResponse(400, List.of(new HeaderField("Cache-Control", "no-store")), body.toString());
+  }
+
+  /**
+   * The 503 answer while the shared store cannot say whether the request is within its limits (fail
+   * mode {@code closed}): {@code Retry-After}, {@code Cache-Control: no-store}, and a body with
+   * {@code type}, {@code title}, {@code status}, {@code detail} and {@code retry_after}.
+   *
+   * @param retryAfterSeconds {@code >= 1}
+   * @throws IllegalArgumentException if {@code retryAfterSeconds < 1}
+   */
+  public static ProblemResponse storeUnavailable(long retryAfterSeconds) {
+    if (retryAfterSeconds < 1) {
+      throw new IllegalArgumentException("retryAfterSeconds must be >= 1 but was " + retryAfterSeconds);
+    }
+    List<HeaderField> headers = List.of(new HeaderField("Retry-After", Long.toString(retryAfterSeconds)),
+        new HeaderField("Cache-Control", "no-store"));
+    StringBuilder body = new StringBuilder(200).append('{');
+    Json.member(body, "type", STORE_UNAVAILABLE_TYPE).append(',');
+    Json.member(body, "title", "Service Unavailable").append(',');
+    body.append("\"status\":503,");
+    Json.member(body, "detail", "The rate-limit store is unavailable; try again later").append(',');
+    body.append("\"retry_after\":").append(retryAfterSeconds).append('}');
+    return new ProblemResponse(503, headers, body.toString());
   }
 
   /**

@@ -8,6 +8,7 @@ import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceQuota;
 import dev.controltower.resources.ResourceTracker;
 import dev.controltower.resources.WindowUsage;
+import dev.controltower.spi.StoreUnavailableException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -196,7 +197,8 @@ public final class RequestGate {
    *     {@link HttpSettings#trustRequestId()} and well-formed ({@code [A-Za-z0-9._:-]{1,64}}) and not
    *     already tracked
    * @return the admission; when admitted, the caller must {@link #release} its process exactly when
-   *     the response completes
+   *     the response completes; a 503 rejection when the limiter's store threw
+   *     {@link StoreUnavailableException} (a shared store in fail mode {@code closed})
    * @throws NullPointerException if {@code clientKey} or {@code endpoint} is null
    * @throws IllegalArgumentException if {@code clientKey} is {@link ClientIdentityResolver#AMBIGUOUS}
    */
@@ -220,15 +222,22 @@ public final class RequestGate {
     }
     // The slot first: a request refused for concurrency is not counted in the windows.
     ConcurrencyPermit permit = null;
-    if (limiter.getConfig(clientKey, endpoint).maxConcurrentRequests() > 0) {
-      permit = limiter.acquirePermit(clientKey, endpoint, Duration.ofSeconds(Math.max(1, quota.timeoutSeconds())));
-      if (!permit.granted()) {
-        return rejected(clientKey, endpoint, permit.decision());
-      }
-    }
     RateLimitDecision decision;
     try {
+      if (limiter.getConfig(clientKey, endpoint).maxConcurrentRequests() > 0) {
+        permit = limiter.acquirePermit(clientKey, endpoint, Duration.ofSeconds(Math.max(1, quota.timeoutSeconds())));
+        if (!permit.granted()) {
+          return rejected(clientKey, endpoint, permit.decision());
+        }
+      }
       decision = limiter.decide(clientKey, endpoint, true);
+    } catch (StoreUnavailableException e) {
+      releaseQuietly(permit);
+      // The store counts and logs its state changes; per request only DEBUG.
+      if (log.isDebugEnabled()) {
+        log.debug("store unavailable for {} on {}: 503", LogText.text(clientKey), LogText.text(endpoint));
+      }
+      return new Admission(null, List.of(), null, ProblemResponse.storeUnavailable(e.retryAfterSeconds()));
     } catch (RuntimeException e) {
       releaseQuietly(permit);
       throw e;

@@ -163,6 +163,40 @@ public final class WindowMath {
     return wait == Outcome.NEVER ? 0 : wait;
   }
 
+  /**
+   * What a pair that holds nothing answers for {@code cost}: refused, {@link Outcome#NEVER} in each
+   * window whose limit is below the cost; else admitted, the cost counted in every window when
+   * {@code counted} (a recorded step) and not for a dry run.
+   */
+  public static Outcome emptyPair(WindowPlan plan, long cost, boolean counted) {
+    int n = plan.size();
+    boolean fits = true;
+    for (int i = 0; i < n; i++) {
+      fits &= cost <= plan.limit(i);
+    }
+    if (!fits) {
+      // A plan's token windows, after its request windows: empty, so never full.
+      long[] waits = new long[plan.checkedSize()];
+      java.util.Arrays.fill(waits, Outcome.ROOM);
+      for (int i = 0; i < n; i++) {
+        waits[i] = cost <= plan.limit(i) ? Outcome.ROOM : Outcome.NEVER;
+      }
+      return Outcome.refused(new long[waits.length], waits);
+    }
+    long count = counted ? cost : 0;
+    int tightest = -1;
+    long remaining = Long.MAX_VALUE;
+    for (int i = 0; i < n; i++) {
+      long room = plan.limit(i) - count;
+      if (room < remaining) {
+        remaining = room;
+        tightest = i;
+      }
+    }
+    long reset = tightest >= 0 && counted ? plan.windowMillis(tightest) : 0;
+    return Outcome.admitted(tightest, count, remaining, reset);
+  }
+
   /** Whole seconds, rounded up, of a non-negative number of ms. */
   public static long ceilSeconds(long millis) {
     return millis / 1000 + (millis % 1000 == 0 ? 0 : 1);

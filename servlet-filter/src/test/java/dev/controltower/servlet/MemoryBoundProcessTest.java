@@ -18,7 +18,7 @@ class MemoryBoundProcessTest {
 
   @Test
   void flood_with256MbHeapAndMaxKeys_survivesAndExhaustedClientStaysLimited() throws Exception {
-    Process p = flood("15", "200000");
+    Process p = flood("1000000", "200000"); // five times the bound in invented identities
 
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(out).isTrue();
@@ -27,17 +27,17 @@ class MemoryBoundProcessTest {
     assertThat(out).contains("admittedWhileExhausted=0")
         .contains("max-keys 200000 (about 45 MB of heap at 241 bytes per pair)");
     long flood = Long.parseLong(out.replaceAll("(?s).*flood=(\\d+).*", "$1"));
-    assertThat(flood).as(out).isGreaterThan(1_000_000); // well past the bound, many times over
+    assertThat(flood).as(out).isEqualTo(1_000_000); // well past the bound, five times over
     long tracked = Long.parseLong(out.replaceAll("(?s).*trackedKeys=(\\d+).*", "$1"));
     assertThat(tracked).as(out).isLessThanOrEqualTo(200_000);
   }
 
   /** Starts {@link FloodMain} in its own JVM with a 256 MB heap that exits on OutOfMemoryError. */
-  static Process flood(String seconds, String maxKeys) throws IOException {
+  static Process flood(String identities, String maxKeys) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     return new ProcessBuilder(List.of(java, "-Xmx256m", "-XX:+ExitOnOutOfMemoryError", "-XX:TieredStopAtLevel=1",
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=info", "-Dorg.slf4j.simpleLogger.log.dev.controltower.http=info",
-        "-cp", System.getProperty("java.class.path"), FloodMain.class.getName(), seconds, maxKeys))
+        "-cp", System.getProperty("java.class.path"), FloodMain.class.getName(), identities, maxKeys))
         .redirectErrorStream(true).start();
   }
 }

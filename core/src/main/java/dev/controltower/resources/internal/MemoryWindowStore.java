@@ -307,7 +307,7 @@ public final class MemoryWindowStore implements WindowStore {
     if (!record) {
       WindowState state = peek(key);
       if (state == null) {
-        return evaluateFresh(plan, cost);
+        return WindowMath.emptyPair(plan, cost, false);
       }
       synchronized (state) {
         state.settle(geometry);
@@ -351,24 +351,6 @@ public final class MemoryWindowStore implements WindowStore {
       }
       return outcome;
     }
-  }
-
-  /** A dry run on a pair that holds nothing. */
-  private static Outcome evaluateFresh(WindowPlan plan, long cost) {
-    int n = plan.size();
-    boolean fits = true;
-    for (int i = 0; i < n; i++) {
-      fits &= cost <= plan.limit(i);
-    }
-    if (!fits) {
-      long[] waits = new long[plan.checkedSize()];
-      Arrays.fill(waits, Outcome.ROOM);
-      for (int i = 0; i < n; i++) {
-        waits[i] = cost <= plan.limit(i) ? Outcome.ROOM : Outcome.NEVER;
-      }
-      return Outcome.refused(new long[waits.length], waits);
-    }
-    return admittedOutcome(plan, null, 0, null);
   }
 
   /**

@@ -142,25 +142,26 @@ public final class PolicyRateLimiter implements RateLimiter {
     Compiled compiled = compiledFor(userId, endpoint);
     WindowPlan plan = compiled.plan();
     Outcome outcome = outcome(userId, endpoint, plan, cost, record);
-    RateLimitResult result = result(outcome, plan, cost);
     if (outcome.admitted()) {
       int tightest = outcome.tightest();
-      return new RateLimitDecision(result, compiled.config(), tightest < 0 ? null : plan.type(tightest),
-          WindowMath.ceilSeconds(outcome.resetMillis()), List.of());
+      return new RateLimitDecision(admitted(outcome, plan), compiled.config(),
+          tightest < 0 ? null : plan.type(tightest), WindowMath.ceilSeconds(outcome.resetMillis()), List.of());
     }
-    return refusedDecision(outcome, result, compiled.config(), plan::checkedType);
+    int naming = naming(outcome);
+    RateLimitResult result = refused(outcome, plan, cost, naming);
+    return refusedDecision(outcome, result, compiled.config(), plan::checkedType, naming);
   }
 
   /** The decision of a refusal: every refusing window (indexed as the outcome is), the naming one's wait. */
   private static RateLimitDecision refusedDecision(Outcome outcome, RateLimitResult result, RateLimitConfig config,
-      java.util.function.IntFunction<LimitType> typeAt) {
+      java.util.function.IntFunction<LimitType> typeAt, int naming) {
     List<LimitType> violated = new ArrayList<>(outcome.windows());
     for (int i = 0; i < outcome.windows(); i++) {
       if (outcome.waitMillis(i) != Outcome.ROOM) {
         violated.add(typeAt.apply(i));
       }
     }
-    long wait = outcome.waitMillis(naming(outcome));
+    long wait = outcome.waitMillis(naming);
     long resetSeconds = wait == Outcome.NEVER ? 0 : Math.max(1, WindowMath.ceilSeconds(wait));
     return new RateLimitDecision(result, config, result.limitType(), resetSeconds,
         Collections.unmodifiableList(violated));
@@ -190,13 +191,18 @@ public final class PolicyRateLimiter implements RateLimiter {
   }
 
   private static RateLimitResult result(Outcome outcome, WindowPlan plan, long cost) {
-    if (outcome.admitted()) {
-      int tightest = outcome.tightest();
-      return tightest < 0
-          ? RateLimitResult.allowed(0, 0, Long.MAX_VALUE)
-          : RateLimitResult.allowed(outcome.tightestCount(), plan.limit(tightest), outcome.remaining());
-    }
-    int naming = naming(outcome);
+    return outcome.admitted() ? admitted(outcome, plan) : refused(outcome, plan, cost, naming(outcome));
+  }
+
+  private static RateLimitResult admitted(Outcome outcome, WindowPlan plan) {
+    int tightest = outcome.tightest();
+    return tightest < 0
+        ? RateLimitResult.allowed(0, 0, Long.MAX_VALUE)
+        : RateLimitResult.allowed(outcome.tightestCount(), plan.limit(tightest), outcome.remaining());
+  }
+
+  /** The refusal, named by window {@code naming} (see {@link #naming}). */
+  private static RateLimitResult refused(Outcome outcome, WindowPlan plan, long cost, int naming) {
     LimitType type = plan.checkedType(naming);
     long count = outcome.count(naming);
     long limit = plan.checkedLimit(naming);
@@ -252,7 +258,7 @@ public final class PolicyRateLimiter implements RateLimiter {
         : new RateLimitResult(false, type, count, limit, 0, wait / 1000.0,
             tokensExceeded(type, count, limit) + ", and this call reserves " + tokens);
     return new Reservation(userId, endpoint, plan, 0, 0, result,
-        refusedDecision(outcome, result, compiled.config(), plan::tokenType));
+        refusedDecision(outcome, result, compiled.config(), plan::tokenType, naming));
   }
 
   @Override

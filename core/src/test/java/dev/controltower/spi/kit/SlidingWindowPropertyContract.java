@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.controltower.resources.LimitType;
 import dev.controltower.resources.RateLimitConfig;
+import dev.controltower.resources.RateLimitDecision;
 import dev.controltower.resources.RateLimitResult;
 import dev.controltower.resources.RateLimiter;
 import java.util.ArrayList;
@@ -20,7 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Random arrivals with random costs on a fake clock, checked three ways: against the oracle
  * ({@link ReferenceStore}, the rule of {@link dev.controltower.spi.WindowMath} written plainly): the same
- * decision, window, wait to the ms, count and remaining, event by event; against the safety bound (no
+ * decision, window, wait to the ms, count, remaining and the reset of the binding window, event by event; against the safety bound (no
  * half-open interval of length W admits more than the limit); and against the promise that a client
  * that waits exactly {@code retryAfterSeconds} is admitted. A paced client is never refused.
  */
@@ -59,9 +60,11 @@ public abstract class SlidingWindowPropertyContract extends StoreContract {
       String key = keys[random.nextInt(keys.length)];
       long cost = 1 + (random.nextInt(3) == 0 ? random.nextInt(maxCost) : 0);
       long now = clock.millis();
-      RateLimitResult actual = limiter.checkRateLimit(key, "/e", cost);
-      RateLimitResult expected = oracle.checkRateLimit(key, "/e", cost);
-      assertThat(actual).as("event %d at %d on %s, cost %d", i, now, key, cost).isEqualTo(expected);
+      RateLimitDecision decision = limiter.decide(key, "/e", cost, true);
+      RateLimitDecision expectedDecision = oracle.decide(key, "/e", cost, true);
+      // The whole decision: result, binding window, reset (the RateLimit field's t), violated windows.
+      assertThat(decision).as("event %d at %d on %s, cost %d", i, now, key, cost).isEqualTo(expectedDecision);
+      RateLimitResult actual = decision.result();
       if (actual.allowed()) {
         admitted.get(key).add(new long[] {now, cost});
         continue;
