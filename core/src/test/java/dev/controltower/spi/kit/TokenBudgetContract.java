@@ -190,6 +190,20 @@ public abstract class TokenBudgetContract extends StoreContract {
   }
 
   @Test
+  void checkRateLimit_rightAfterAReservationOrDebitFillsTheWindow_refused() {
+    RateLimiter limiter = limiter(1000);
+    assertThat(limiter.checkRateLimit("u", "/llm").allowed()).isTrue();
+    assertThat(limiter.checkRateLimit("u", "/llm").allowed()).isTrue(); // a store may admit these without a lock
+    assertThat(limiter.reserveTokens("u", "/llm", 1000).granted()).isTrue();
+    assertThat(limiter.checkRateLimit("u", "/llm").limitType()).isEqualTo(LimitType.TOKENS_MINUTE);
+    clock.setSeconds(161);
+    assertThat(limiter.checkRateLimit("u", "/llm").allowed()).isTrue();
+    assertThat(limiter.checkRateLimit("u", "/llm").allowed()).isTrue();
+    limiter.recordTokens("u", "/llm", 1000);
+    assertThat(limiter.checkRateLimit("u", "/llm").limitType()).isEqualTo(LimitType.TOKENS_MINUTE);
+  }
+
+  @Test
   void checkRateLimit_requestAndTokenWindowsBothFull_namesTheOneThatFreesLast() {
     RateLimiter limiter = limiter(RateLimitConfig.builder().requestsPerMinute(1).requestsPerHour(0).requestsPerDay(0)
         .tokensPerHour(100).build(), clock);
