@@ -43,6 +43,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -107,6 +108,12 @@ public final class RedisWindowStore implements WindowStore {
   private final PairKeys keys;
   private final CircuitBreaker breaker;
   private final RefusalCache refusals;
+  /**
+   * Counts the user resets done through this store. A refusal is kept only if no reset ended while its
+   * step was in flight: Redis may have evaluated the step before the reset, and the refusal must not
+   * outlive the counts it was made of.
+   */
+  private final AtomicLong resets = new AtomicLong();
   private final Object connecting = new Object();
   private volatile StatefulRedisConnection<byte[], byte[]> connection;
   /** A connection attempt under way, or null. */
@@ -209,6 +216,7 @@ public final class RedisWindowStore implements WindowStore {
         return cached;
       }
     }
+    long resetsBefore = resets.get();
     List<Object> reply;
     try {
       reply = step(op, user, endpoint, plan, cost, nowMillis);
@@ -219,8 +227,12 @@ public final class RedisWindowStore implements WindowStore {
     if (refusals != null) {
       if (outcome.admitted()) {
         refusals.forget(user, endpoint);
-      } else {
+      } else if (resets.get() == resetsBefore) {
         refusals.put(user, endpoint, plan, cost, at, outcome, (Long) reply.get(1 + 2 * plan.size()));
+        if (resets.get() != resetsBefore) {
+          // A reset ended between the test and the put, and may have cleared the cache before it.
+          refusals.forget(user, endpoint);
+        }
       }
     }
     return outcome;
@@ -274,6 +286,12 @@ public final class RedisWindowStore implements WindowStore {
     } catch (Unavailable e) {
       failures.increment();
       throw unavailable(e);
+    }
+    if (refusals != null) {
+      // Again after the reset: a step in flight across it may have kept a refusal Redis gave before it
+      // (decide keeps none once it sees the count move, and forgets one it kept just as it moved).
+      resets.incrementAndGet();
+      refusals.forgetUser(user);
     }
     for (Object name : reply) {
       String endpoint = PairKeys.decodeName((byte[]) name);

@@ -310,8 +310,7 @@ public final class MemoryWindowStore implements WindowStore {
         return WindowMath.emptyPair(plan, cost, false);
       }
       synchronized (state) {
-        state.settle(geometry);
-        return evaluate(state, plan, cost, now, false);
+        return evaluate(state.readingAt(now, geometry), plan, cost, now, false);
       }
     }
     while (true) {
@@ -430,12 +429,12 @@ public final class MemoryWindowStore implements WindowStore {
     long[] counts = new long[n];
     long[] resets = new long[n];
     synchronized (state) {
-      state.settle(geometry);
-      state.advance(now, geometry);
+      WindowState at = state.readingAt(now, geometry);
+      at.advance(now, geometry);
       for (int i = 0; i < n; i++) {
         LimitType type = plan.type(i);
-        counts[i] = state.count(type);
-        resets[i] = state.millisUntilReset(type, now, geometry);
+        counts[i] = at.count(type);
+        resets[i] = at.millisUntilReset(type, now, geometry);
       }
     }
     return new WindowReading(counts, resets);

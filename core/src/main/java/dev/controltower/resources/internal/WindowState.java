@@ -167,6 +167,39 @@ final class WindowState {
     }
   }
 
+  /** A copy of {@code from}'s counts and time, for a read that must not move the pair; see {@link #readingAt}. */
+  private WindowState(WindowState from) {
+    this.name = from.name;
+    this.userChars = from.userChars;
+    this.hash = from.hash;
+    this.retainMillis = from.retainMillis;
+    this.latest = from.latest;
+    this.lastAdmit = from.lastAdmit;
+    this.nextChange = from.nextChange;
+    this.minuteTotal = from.minuteTotal;
+    this.hourTotal = from.hourTotal;
+    this.dayTotal = from.dayTotal;
+    this.currentSlots = from.currentSlots;
+    Object c = from.counts;
+    this.counts = c instanceof char[] narrow ? narrow.clone() : c instanceof int[] wide ? wide.clone() : null;
+    this.lasts = from.lasts == null ? null : from.lasts.clone();
+    this.burst = from.burst == null ? null : from.burst.clone();
+    this.plan = from.plan;
+    this.tokens = from.tokens; // read only: token windows need no advance
+    this.fast = RETIRED; // a copy admits no claim
+  }
+
+  /**
+   * The state to read at {@code now} without moving the pair's time (a dry run, a read, a quiet test):
+   * this one when {@code now} is not after the pair's time (advancing changes nothing then), else a
+   * settled copy, so that a later step on a clock that stepped back still stands at the pair's own
+   * latest time, as the oracle and the Redis script do. Must hold the monitor.
+   */
+  WindowState readingAt(long now, Geometry g) {
+    settle(g);
+    return now <= latest ? this : new WindowState(this);
+  }
+
   private static boolean isLatin1(String s) {
     for (int i = 0; i < s.length(); i++) {
       if (s.charAt(i) > 0xFF) {
@@ -874,19 +907,19 @@ final class WindowState {
   }
 
   /**
-   * Whether every window that {@code plan} enables counts nothing at {@code now} (after advancing to
-   * it). Counts kept in disabled windows do not keep a pair alive, just as they do not extend its
+   * Whether every window that {@code plan} enables counts nothing at {@code now} (judged on a copy
+   * when {@code now} is ahead: the pair's time does not move). Counts kept in disabled windows do not keep a pair alive, just as they do not extend its
    * expiry.
    */
   boolean isQuiet(long now, WindowPlan plan, Geometry g) {
-    settle(g);
-    long at = advance(now, g);
+    WindowState at = readingAt(now, g);
+    long time = at.advance(now, g);
     for (int i = 0; i < plan.size(); i++) {
-      if (count(plan.type(i)) > 0) {
+      if (at.count(plan.type(i)) > 0) {
         return false;
       }
     }
-    return tokens == null || !tokens.counts(plan, at);
+    return tokens == null || !tokens.counts(plan, time);
   }
 
   /** The token windows, or null while none has counted. Must hold the monitor. */
