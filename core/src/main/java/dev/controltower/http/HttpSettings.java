@@ -27,6 +27,13 @@ import java.util.function.Function;
  *   <tr><td>{@code requests-per-hour}</td><td>in any 3,600 s; 0 disables</td><td>1000</td></tr>
  *   <tr><td>{@code requests-per-day}</td><td>in any 86,400 s; 0 disables</td><td>10000</td></tr>
  *   <tr><td>{@code burst-size}</td><td>in any 1 s; 0 disables</td><td>0</td></tr>
+ *   <tr><td>{@code tokens-per-minute}</td><td>LLM tokens per user and endpoint in any 60 s, debited by
+ *       {@code ProcessContext.recordLlmCall} and reserved by {@code reserveTokens}; 0 disables</td><td>0</td></tr>
+ *   <tr><td>{@code tokens-per-hour}</td><td>in any 3,600 s; 0 disables</td><td>0</td></tr>
+ *   <tr><td>{@code tokens-per-day}</td><td>in any 86,400 s; 0 disables</td><td>0</td></tr>
+ *   <tr><td>{@code max-concurrent-requests}</td><td>requests per user and endpoint running at once (a
+ *       slot is held until the response completes, at most {@code timeout-seconds}); 0 is
+ *       unlimited</td><td>0</td></tr>
  *   <tr><td>{@code max-llm-calls}</td><td>LLM calls per request</td><td>10</td></tr>
  *   <tr><td>{@code max-tool-calls}</td><td>tool calls per request</td><td>50</td></tr>
  *   <tr><td>{@code max-agent-hops}</td><td>agent hops per request</td><td>21</td></tr>
@@ -129,6 +136,7 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
   /** Every parameter name, in the order of the table above. */
   public static final List<String> PARAMETERS = List.of(
       "requests-per-minute", "requests-per-hour", "requests-per-day", "burst-size",
+      "tokens-per-minute", "tokens-per-hour", "tokens-per-day", "max-concurrent-requests",
       "max-llm-calls", "max-tool-calls", "max-agent-hops", "max-iterations",
       "max-input-tokens", "max-output-tokens", "max-context-tokens", "timeout-seconds", "soft-timeout-seconds",
       "identity-order", "user-header", "trusted-proxies", "forwarded-header", "max-forwarded-hops",
@@ -310,7 +318,11 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
         p.nonNegative("requests-per-minute", d.requestsPerMinute()),
         p.nonNegative("requests-per-hour", d.requestsPerHour()),
         p.nonNegative("requests-per-day", d.requestsPerDay()),
-        p.nonNegative("burst-size", d.burstSize()));
+        p.nonNegative("burst-size", d.burstSize()),
+        p.nonNegativeLong("tokens-per-minute", d.tokensPerMinute()),
+        p.nonNegativeLong("tokens-per-hour", d.tokensPerHour()),
+        p.nonNegativeLong("tokens-per-day", d.tokensPerDay()),
+        p.nonNegative("max-concurrent-requests", d.maxConcurrentRequests()));
     ResourceQuota q = ResourceQuota.defaults();
     ResourceQuota quota = new ResourceQuota(
         p.nonNegative("max-input-tokens", q.maxInputTokens()),
@@ -434,6 +446,22 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
 
     int nonNegative(String name, int dflt) {
       return inRange(name, dflt, 0, Integer.MAX_VALUE);
+    }
+
+    long nonNegativeLong(String name, long dflt) {
+      String text = raw(name);
+      if (text == null) {
+        return dflt;
+      }
+      String s = text.strip().replace("_", "");
+      if (!s.matches("-?[0-9]{1,18}")) {
+        throw invalid(name, "a whole number >= 0");
+      }
+      long value = Long.parseLong(s);
+      if (value < 0) {
+        throw new IllegalArgumentException(name + " must be >= 0 but was " + value);
+      }
+      return value;
     }
 
     int inRange(String name, int dflt, int min, int max) {

@@ -12,7 +12,9 @@ import java.util.Objects;
  * A complete error answer for an adapter to send: status, header fields, and an RFC 9457
  * {@code application/problem+json} body. Immutable and thread-safe.
  *
- * <p>A rate-limit rejection ({@link #rateLimited}) has status 429, the {@link RateLimitHeaders} fields
+ * <p>A rate-limit rejection ({@link #rateLimited}: a request refused by a window or for a concurrency
+ * slot, or a token reservation refused while the request runs; {@code limit_type} then names the
+ * window, {@code concurrency} or {@code tokens-minute} ...) has status 429, the {@link RateLimitHeaders} fields
  * with {@code Retry-After}, {@code Cache-Control: no-store}, and a body with {@code type},
  * {@code title}, {@code status}, {@code detail}, {@code limit_type}, {@code limit}, {@code current},
  * {@code retry_after} (integer seconds, equal to {@code Retry-After}) and {@code violated-policies}. A
@@ -29,6 +31,11 @@ public record ProblemResponse(int status, List<HeaderField> headers, String body
   public static final String CONTENT_TYPE = "application/problem+json";
   /** The {@code type} of a rate-limit rejection. */
   public static final String RATE_LIMIT_TYPE = "urn:controltower:problem:rate-limit-exceeded";
+  /**
+   * The {@code type} of a refusal that no wait can cure: a token reservation above a window's limit.
+   * Its answer has no {@code Retry-After} and no {@code retry_after} member.
+   */
+  public static final String NEVER_ADMITTED_TYPE = "urn:controltower:problem:rate-limit-cost-exceeds-limit";
   /** The {@code type} of a 503 while the shared rate-limit store cannot answer (fail mode closed). */
   public static final String STORE_UNAVAILABLE_TYPE = "urn:controltower:problem:store-unavailable";
   /** The prefix of the {@code type} of a quota violation; the violation code follows. */
@@ -83,6 +90,7 @@ public record ProblemResponse(int status, List<HeaderField> headers, String body
     RateLimitResult r = decision.result();
     List<HeaderField> headers = new ArrayList<>(RateLimitHeaders.render(decision, mode, fields, null));
     headers.add(new HeaderField("Cache-Control", "no-store"));
+    boolean never = decision.neverAdmitted();
     long retryAfter = Math.max(1, decision.resetSeconds());
     StringBuilder policies = new StringBuilder("[");
     for (LimitType t : violated) {
@@ -93,14 +101,16 @@ public record ProblemResponse(int status, List<HeaderField> headers, String body
     }
     policies.append(']');
     StringBuilder body = new StringBuilder(320).append('{');
-    Json.member(body, "type", RATE_LIMIT_TYPE).append(',');
+    Json.member(body, "type", never ? NEVER_ADMITTED_TYPE : RATE_LIMIT_TYPE).append(',');
     Json.member(body, "title", "Too Many Requests").append(',');
     body.append("\"status\":429,");
     Json.member(body, "detail", r.reason()).append(',');
     Json.member(body, "limit_type", r.limitType().wireName()).append(',');
     body.append("\"limit\":").append(r.limit()).append(',');
     body.append("\"current\":").append(r.current()).append(',');
-    body.append("\"retry_after\":").append(retryAfter).append(',');
+    if (!never) {
+      body.append("\"retry_after\":").append(retryAfter).append(',');
+    }
     body.append("\"violated-policies\":").append(policies).append('}');
     return new ProblemResponse(429, headers, body.toString());
   }

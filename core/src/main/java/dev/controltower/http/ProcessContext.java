@@ -1,11 +1,14 @@
 package dev.controltower.http;
 
+import dev.controltower.resources.ConcurrencyPermit;
 import dev.controltower.resources.QuotaViolation;
 import dev.controltower.resources.RemainingBudget;
 import dev.controltower.resources.ResourceQuota;
 import dev.controltower.resources.ResourceTracker;
 import dev.controltower.resources.ResourceUsage;
 import dev.controltower.spi.ControlTowerListener;
+import dev.controltower.resources.TokenReservation;
+import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.OptionalDouble;
 
@@ -26,6 +29,10 @@ import java.util.OptionalDouble;
  * ({@link ResourceTracker#checkQuota}, which includes the timeout). The first violation is remembered
  * ({@link #violation()}).
  *
+ * <p><b>Tokens.</b> Tokens recorded here also count in the user's token windows (when the endpoint has
+ * any): {@link #reserveTokens} before a call, {@link #recordLlmCall} after it. The release of the process
+ * gives back what is still reserved and returns the request's concurrency slot, however it ended.
+ *
  * <p><b>After release.</b> The adapter releases the pid when the response completes. From then on every
  * {@code record} and {@link #checkQuota()} call throws {@link IllegalStateException}: the tracker would
  * otherwise silently track the released pid again, with the default quota, and it would never be released.
@@ -37,23 +44,31 @@ public final class ProcessContext {
   /** The request attribute under which servlet adapters publish the context. */
   public static final String ATTRIBUTE = "dev.controltower.http.ProcessContext";
 
+  private final RequestGate gate;
   private final ResourceTracker tracker;
   private final String pid;
   private final String userKey;
   private final String endpoint;
   private final ResourceQuota quota;
   private final ControlTowerListener listener;
+  /** The request's concurrency slot, or null when its pair has no concurrency limit. */
+  private final ConcurrencyPermit permit;
+  /** Reservations not yet settled, oldest first: the next LLM call settles the head. */
+  private final ArrayDeque<TokenReservation> pending = new ArrayDeque<>(2);
   private boolean released;
   private QuotaViolation violation;
+  private ProblemResponse tokenRefusal;
 
-  ProcessContext(ResourceTracker tracker, String pid, String userKey, String endpoint, ResourceQuota quota,
-      ControlTowerListener listener) {
+  ProcessContext(RequestGate gate, ResourceTracker tracker, String pid, String userKey, String endpoint,
+      ResourceQuota quota, ConcurrencyPermit permit, ControlTowerListener listener) {
+    this.gate = gate;
     this.tracker = tracker;
     this.pid = pid;
     this.userKey = userKey;
     this.endpoint = endpoint;
     this.quota = quota;
     this.listener = listener;
+    this.permit = permit;
   }
 
   /** The pid, as sent in {@code X-Process-Id}. */
@@ -77,7 +92,45 @@ public final class ProcessContext {
   }
 
   /**
+   * Reserves {@code estimate} tokens in the user's token windows before an LLM call
+   * ({@link dev.controltower.resources.RateLimiter#reserveTokens}); the next {@link #recordLlmCall}
+   * settles it with the call's {@code in + out}, and the release of the process gives back whatever is
+   * still reserved then. Do not settle the returned reservation yourself when you record the call: the
+   * call's tokens would be counted twice. With no token window on the endpoint it is granted and
+   * counts nothing.
+   *
+   * @return the granted reservation
+   * @throws TokenLimitExceededException if the token windows have no room: the adapters answer the
+   *     rate-limit 429 ({@code limit_type} {@code tokens-minute}, ..., {@code Retry-After})
+   * @throws IllegalArgumentException if {@code estimate} is negative
+   * @throws IllegalStateException if the process was released
+   */
+  public synchronized TokenReservation reserveTokens(long estimate) {
+    requireLive();
+    TokenReservation r = gate.rateLimiter().reserveTokens(userKey, endpoint, estimate);
+    if (!r.granted()) {
+      ProblemResponse problem = gate.refusal(r.decision(), endpoint);
+      if (tokenRefusal == null) {
+        tokenRefusal = problem;
+      }
+      throw new TokenLimitExceededException(pid, r.decision(), problem);
+    }
+    if (r.tokens() > 0) {
+      pending.add(r);
+    }
+    return r;
+  }
+
+  /** The answer of the first token reservation this process had refused, if any. */
+  public synchronized Optional<ProblemResponse> tokenRefusal() {
+    return Optional.ofNullable(tokenRefusal);
+  }
+
+  /**
    * Records one LLM call with its token counts, then checks the call's token limits and the quota.
+   * The tokens ({@code in + out}) also count in the user's token windows: they settle the oldest
+   * pending reservation ({@link #reserveTokens}), or, with none, are debited as they are (a debit may
+   * take a window over its limit: they were spent).
    *
    * @return the usage after recording
    * @throws QuotaExceededException if the call or the process is over the quota (the call stays recorded)
@@ -103,7 +156,10 @@ public final class ProcessContext {
     return record(0, 0, 0, 1, 0, 0, false);
   }
 
-  /** Records tokens without a call (for example, streamed output), then checks the quota. */
+  /**
+   * Records tokens without a call (for example, streamed output), debits them from the user's token
+   * windows (settling no reservation), then checks the quota.
+   */
   public ResourceUsage recordTokens(long tokensIn, long tokensOut) {
     return record(0, 0, 0, 0, tokensIn, tokensOut, false);
   }
@@ -127,6 +183,9 @@ public final class ProcessContext {
     if (llm < 0 || tool < 0 || hops < 0 || iterations < 0 || in < 0 || out < 0) {
       throw new IllegalArgumentException("usage deltas must be >= 0 but were llmCalls=" + llm + ", toolCalls="
           + tool + ", agentHops=" + hops + ", iterations=" + iterations + ", tokensIn=" + in + ", tokensOut=" + out);
+    }
+    if (in + out > 0) {
+      countTokens(in + out, llm > 0);
     }
     ResourceUsage usage = tracker.recordUsage(pid, llm, tool, hops, in, out);
     if (iterations > 0) {
@@ -179,21 +238,52 @@ public final class ProcessContext {
     return released;
   }
 
-  /** Releases the pid, once; later calls return false. */
+  /** Settles the oldest pending reservation with {@code tokens} (a call), or debits them. */
+  private void countTokens(long tokens, boolean call) {
+    TokenReservation r = call ? pending.poll() : null;
+    while (r != null && r.isSettled()) {
+      r = pending.poll(); // settled by the application itself
+    }
+    if (r != null) {
+      r.settle(tokens);
+    } else {
+      gate.rateLimiter().recordTokens(userKey, endpoint, tokens);
+    }
+  }
+
+  /**
+   * Releases the pid, once; later calls return false. Gives back every unsettled reservation and the
+   * concurrency slot first, whatever fails.
+   */
   synchronized boolean release() {
     if (released) {
       return false;
     }
     released = true;
-    if (listener == ControlTowerListener.NOOP) {
-      return tracker.release(pid);
-    }
+    boolean untracked = false;
     // Read before the release, which forgets the start; only a listener pays for the reading. Reported
     // whatever the tracker answers, so that every onProcessStarted has its one onProcessEnded.
-    OptionalDouble elapsed = tracker.updateElapsedTime(pid);
-    boolean releasedHere = tracker.release(pid);
-    listener.onProcessEnded(endpoint, elapsed.isPresent() ? Math.round(elapsed.getAsDouble() * 1e9) : 0L);
-    return releasedHere;
+    OptionalDouble elapsed = listener == ControlTowerListener.NOOP ? OptionalDouble.empty()
+        : tracker.updateElapsedTime(pid);
+    try {
+      for (TokenReservation r; (r = pending.poll()) != null; ) {
+        if (!r.isSettled()) {
+          r.cancel();
+        }
+      }
+    } finally {
+      try {
+        if (permit != null) {
+          permit.release();
+        }
+      } finally {
+        untracked = tracker.release(pid);
+        if (listener != ControlTowerListener.NOOP) {
+          listener.onProcessEnded(endpoint, elapsed.isPresent() ? Math.round(elapsed.getAsDouble() * 1e9) : 0L);
+        }
+      }
+    }
+    return untracked;
   }
 
   private void requireLive() {

@@ -9,7 +9,7 @@ import java.util.Objects;
  * ({@link ProblemResponse#quotaExceeded}); an application may let it propagate (the usual case) or catch
  * it. Unchecked, so that it passes through application code and framework wrappers.
  */
-public final class QuotaExceededException extends RuntimeException {
+public final class QuotaExceededException extends RequestLimitException {
   private static final long serialVersionUID = 1L;
 
   private final QuotaViolation violation;
@@ -48,6 +48,12 @@ public final class QuotaExceededException extends RuntimeException {
   /** The limit, in the violation's unit. */
   public long limit() {
     return limit;
+  }
+
+  /** {@link ProblemResponse#quotaExceeded} of this violation. */
+  @Override
+  public ProblemResponse problem() {
+    return ProblemResponse.quotaExceeded(this);
   }
 
   /** The usage that exceeded it, in the same unit. */

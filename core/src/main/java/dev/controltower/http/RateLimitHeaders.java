@@ -3,6 +3,7 @@ package dev.controltower.http;
 import dev.controltower.resources.LimitType;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimitDecision;
+import dev.controltower.resources.TokenBudget;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -22,8 +23,13 @@ import java.util.Objects;
  * RateLimit: "minute";r=59;t=1;pk=:3q2-7wQmF8uN:
  * </pre>
  *
- * {@code RateLimit-Policy} lists every enabled window (quota {@code q} requests per {@code w} seconds) in
- * the order burst, minute, hour, day. {@code RateLimit} names the binding window: the refusing one, or
+ * {@code RateLimit-Policy} lists every enabled request window (quota {@code q} requests per {@code w}
+ * seconds) in the order burst, minute, hour, day, then a concurrency limit as
+ * {@code "concurrency";q=2;qu="concurrent-requests"} (no window). Token windows are not draft policies
+ * (draft-10 registers no token unit): they go into {@code x-ratelimit-limit-tokens},
+ * {@code x-ratelimit-remaining-tokens} and {@code x-ratelimit-reset-tokens} ({@link #tokenFields}), the
+ * fields LLM clients read, the reset written as OpenAI writes it ({@code 6m0s}, {@code 1s},
+ * {@code 250ms}). {@code RateLimit} names the binding window: the refusing one, or
  * the one with the least room; {@code r} is the requests left and {@code t} the seconds until that window
  * frees a slot (rejected) or its count next falls (admitted). Both carry the partition key {@code pk}
  * (draft-10 section 4, a structured-field byte sequence, {@code :base64:}): the first 9 bytes of the
@@ -132,6 +138,9 @@ public final class RateLimitHeaders {
     if (window == null) {
       return trailing == null ? List.of() : List.of(trailing);
     }
+    if (window.isTokenWindow()) {
+      return renderTokenRefusal(decision, mode, fields, trailing);
+    }
     boolean allowed = decision.allowed();
     int count = (mode.draft ? 2 : 0) + (allowed ? 0 : 1) + (mode.legacy ? 3 : 0) + (trailing == null ? 0 : 1);
     if (count == 0) {
@@ -150,7 +159,7 @@ public final class RateLimitHeaders {
       out[n++] = new HeaderField(RETRY_AFTER, Long.toString(Math.max(1, reset)));
     }
     if (mode.legacy) {
-      out[n++] = new HeaderField("X-RateLimit-Limit", Long.toString(decision.config().limitFor(window)));
+      out[n++] = new HeaderField("X-RateLimit-Limit", Long.toString(decision.config().limit(window)));
       out[n++] = new HeaderField("X-RateLimit-Remaining", Long.toString(remaining));
       out[n++] = new HeaderField("X-RateLimit-Reset", Long.toString(reset));
     }
@@ -158,6 +167,89 @@ public final class RateLimitHeaders {
       out[n] = trailing;
     }
     return List.of(out);
+  }
+
+  /**
+   * A decision named by a token window (a refused reservation, or a request refused while a token
+   * window is full): token windows are not draft policies, so no {@code RateLimit} field names one;
+   * the response carries {@code RateLimit-Policy} (draft), {@code Retry-After} (unless the tokens can
+   * never fit) and the token fields of the refusing window, remaining 0, reset the wait.
+   */
+  private static List<HeaderField> renderTokenRefusal(RateLimitDecision decision, Mode mode, EndpointFields fields,
+      HeaderField trailing) {
+    List<HeaderField> out = new ArrayList<>(6);
+    if (mode.draft && !fields.policy.value().isEmpty()) {
+      out.add(fields.policy);
+    }
+    if (!decision.allowed() && !decision.neverAdmitted()) {
+      out.add(new HeaderField(RETRY_AFTER, Long.toString(Math.max(1, decision.resetSeconds()))));
+    }
+    if (mode != Mode.NONE) {
+      double wait = decision.result().retryAfterSeconds();
+      long resetMillis = Double.isInfinite(wait) ? 0 : (long) Math.ceil(wait * 1000);
+      out.add(new HeaderField(LIMIT_TOKENS, Long.toString(decision.result().limit())));
+      out.add(new HeaderField(REMAINING_TOKENS, "0"));
+      out.add(new HeaderField(RESET_TOKENS, duration(resetMillis)));
+    }
+    if (trailing != null) {
+      out.add(trailing);
+    }
+    return List.copyOf(out);
+  }
+
+  /** The token-limit field, as LLM clients read it. */
+  public static final String LIMIT_TOKENS = "x-ratelimit-limit-tokens";
+  /** The remaining-tokens field. */
+  public static final String REMAINING_TOKENS = "x-ratelimit-remaining-tokens";
+  /** The token-reset field, a duration such as {@code 6m0s}. */
+  public static final String RESET_TOKENS = "x-ratelimit-reset-tokens";
+
+  /**
+   * The token fields of a budget: its limit, its remaining tokens and the time until its count next
+   * falls, as OpenAI writes them; empty in mode {@link Mode#NONE}.
+   */
+  public static List<HeaderField> tokenFields(TokenBudget budget, Mode mode) {
+    if (mode == Mode.NONE) {
+      return List.of();
+    }
+    return List.of(new HeaderField(LIMIT_TOKENS, Long.toString(budget.limit())),
+        new HeaderField(REMAINING_TOKENS, Long.toString(budget.remaining())),
+        new HeaderField(RESET_TOKENS, duration(budget.resetMillis())));
+  }
+
+  /**
+   * A duration in the form of Go's {@code time.Duration}, which OpenAI's {@code x-ratelimit-reset-*}
+   * fields use, to the millisecond: {@code 0s}, {@code 250ms}, {@code 1s}, {@code 1.5s}, {@code 6m0s},
+   * {@code 1h0m0s}, {@code 24h0m0s}.
+   */
+  public static String duration(long millis) {
+    if (millis <= 0) {
+      return "0s";
+    }
+    if (millis < 1000) {
+      return millis + "ms";
+    }
+    StringBuilder out = new StringBuilder(12);
+    long hours = millis / 3_600_000;
+    long minutes = millis / 60_000 % 60;
+    long seconds = millis / 1000 % 60;
+    long ms = millis % 1000;
+    if (hours > 0) {
+      out.append(hours).append('h');
+    }
+    if (hours > 0 || minutes > 0) {
+      out.append(minutes).append('m');
+    }
+    out.append(seconds);
+    if (ms > 0) {
+      String fraction = String.format("%03d", ms);
+      int end = fraction.length();
+      while (fraction.charAt(end - 1) == '0') {
+        end--;
+      }
+      out.append('.').append(fraction, 0, end);
+    }
+    return out.append('s').toString();
   }
 
   /** The {@code RateLimit-Policy} value of a config, without {@code pk}; empty when no window is enabled. */
@@ -175,7 +267,7 @@ public final class RateLimitHeaders {
 
   private static String policyWith(RateLimitConfig config, String pk) {
     StringBuilder out = new StringBuilder(80);
-    for (LimitType type : LimitType.values()) {
+    for (LimitType type : LimitType.requestWindows()) {
       int limit = config.limitFor(type);
       if (limit > 0) {
         if (out.length() > 0) {
@@ -184,6 +276,13 @@ public final class RateLimitHeaders {
         out.append('"').append(type.wireName()).append("\";q=").append(limit).append(";w=")
             .append(type.windowSeconds()).append(pk);
       }
+    }
+    int concurrent = config.maxConcurrentRequests();
+    if (concurrent > 0) {
+      if (out.length() > 0) {
+        out.append(", ");
+      }
+      out.append("\"concurrency\";q=").append(concurrent).append(";qu=\"concurrent-requests\"").append(pk);
     }
     return out.toString();
   }

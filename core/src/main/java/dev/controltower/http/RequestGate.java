@@ -1,5 +1,6 @@
 package dev.controltower.http;
 
+import dev.controltower.resources.ConcurrencyPermit;
 import dev.controltower.resources.LimitType;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimitDecision;
@@ -9,6 +10,7 @@ import dev.controltower.resources.ResourceTracker;
 import dev.controltower.resources.WindowUsage;
 import dev.controltower.spi.ControlTowerListener;
 import dev.controltower.spi.StoreUnavailableException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +37,7 @@ import org.slf4j.LoggerFactory;
  *     requestIdHeader);
  * if (!a.admitted()) { write a.rejection(); return; }
  * set a.headers(); expose a.process();
- * try { pass; } catch (QuotaExceededException e) { write ProblemResponse.quotaExceeded(e); }
+ * try { pass; } catch (RequestLimitException e) { write e.problem(); }
  * finally { gate.release(a.process()); }   // or on async completion
  * }</pre>
  *
@@ -195,7 +197,11 @@ public final class RequestGate {
   }
 
   /**
-   * Counts one request and, if admitted, allocates its pid with {@link HttpSettings#quota()}.
+   * Counts one request and, if admitted, allocates its pid with {@link HttpSettings#quota()}. When the
+   * pair has a concurrency limit, the request first takes a slot (a lease of the quota's
+   * {@code timeoutSeconds}, returned by {@link #release}); a refusal is a 429 whose {@code limit_type} is
+   * {@code concurrency}, with {@code Retry-After: 1}, and counts nothing. An admitted response of an
+   * endpoint with token windows also carries the {@code x-ratelimit-*-tokens} fields.
    *
    * @param clientKey from {@link #clientKey}
    * @param endpoint from {@link #endpoint}, or a route template
@@ -226,31 +232,75 @@ public final class RequestGate {
       throw new IllegalArgumentException("clientKey must be a key, but was " + clientKey
           + ": answer ProblemResponse.ambiguousApiKey instead of counting the request");
     }
+    // The slot first: a request refused for concurrency is not counted in the windows.
+    ConcurrencyPermit permit = null;
     RateLimitDecision decision;
     try {
+      if (limiter.getConfig(clientKey, endpoint).maxConcurrentRequests() > 0) {
+        permit = limiter.acquirePermit(clientKey, endpoint, Duration.ofSeconds(Math.max(1, quota.timeoutSeconds())));
+        if (!permit.granted()) {
+          return rejected(clientKey, endpoint, permit.decision());
+        }
+      }
       decision = limiter.decide(clientKey, endpoint, true);
     } catch (StoreUnavailableException e) {
+      releaseQuietly(permit);
       // The store counts and logs its state changes; per request only DEBUG.
       if (log.isDebugEnabled()) {
         log.debug("store unavailable for {} on {}: 503", LogText.text(clientKey), LogText.text(endpoint));
       }
       return new Admission(null, List.of(), null, ProblemResponse.storeUnavailable(e.retryAfterSeconds()));
+    } catch (RuntimeException e) {
+      releaseQuietly(permit);
+      throw e;
     }
     if (!decision.allowed()) {
-      if (log.isDebugEnabled()) {
-        log.debug("rejected {} on {}: {}", LogText.text(clientKey), LogText.text(endpoint), decision.result().reason());
-      }
-      return new Admission(decision, List.of(), null, ProblemResponse.rateLimited(decision, decision.violated(),
-          settings.rateLimitHeaders(), endpointFields(endpoint, decision.config())));
+      releaseQuietly(permit);
+      return rejected(clientKey, endpoint, decision);
     }
     String pid = allocate(requestId, quota);
-    ProcessContext process = new ProcessContext(tracker, pid, clientKey, endpoint, quota, listener);
+    ProcessContext process = new ProcessContext(this, tracker, pid, clientKey, endpoint, quota, permit, listener);
     listener.onProcessStarted(endpoint);
     String pidHeader = settings.processIdHeader();
-    // unmodifiable, so Admission keeps the list without copying it
-    List<HeaderField> headers = RateLimitHeaders.render(decision, settings.rateLimitHeaders(),
-        endpointFields(endpoint, decision.config()), pidHeader == null ? null : new HeaderField(pidHeader, pid));
+    HeaderField pidField = pidHeader == null ? null : new HeaderField(pidHeader, pid);
+    RateLimitHeaders.EndpointFields fields = endpointFields(endpoint, decision.config());
+    if (!decision.config().hasTokenWindows()) {
+      // unmodifiable, so Admission keeps the list without copying it
+      return new Admission(decision, RateLimitHeaders.render(decision, settings.rateLimitHeaders(), fields, pidField),
+          process, null);
+    }
+    List<HeaderField> headers = new ArrayList<>(RateLimitHeaders.render(decision, settings.rateLimitHeaders(), fields,
+        null));
+    try {
+      limiter.tokenBudget(clientKey, endpoint)
+          .ifPresent(b -> headers.addAll(RateLimitHeaders.tokenFields(b, settings.rateLimitHeaders())));
+    } catch (RuntimeException e) {
+      release(process);
+      throw e;
+    }
+    if (pidField != null) {
+      headers.add(pidField);
+    }
     return new Admission(decision, headers, process, null);
+  }
+
+  private Admission rejected(String clientKey, String endpoint, RateLimitDecision decision) {
+    if (log.isDebugEnabled()) {
+      log.debug("rejected {} on {}: {}", LogText.text(clientKey), LogText.text(endpoint), decision.result().reason());
+    }
+    return new Admission(decision, List.of(), null, refusal(decision, endpoint));
+  }
+
+  /** The 429 of a refused decision about {@code endpoint}, with these settings' fields. */
+  ProblemResponse refusal(RateLimitDecision decision, String endpoint) {
+    return ProblemResponse.rateLimited(decision, decision.violated(), settings.rateLimitHeaders(),
+        endpointFields(endpoint, decision.config()));
+  }
+
+  private static void releaseQuietly(ConcurrencyPermit permit) {
+    if (permit != null) {
+      permit.release();
+    }
   }
 
   private String allocate(String requestId, ResourceQuota quota) {

@@ -29,7 +29,8 @@ public final class SharedLimits {
   public static final String BUILT_LIMITER = "dev.controltower.http.builtRateLimiter";
   /** The settings that configure the limiter, ignored (with a warning) when it is built elsewhere. */
   public static final List<String> LIMITER_PARAMETERS = List.of("requests-per-minute", "requests-per-hour",
-      "requests-per-day", "burst-size", "max-keys", "store", "redis-uri", "store-timeout", "fail-mode");
+      "requests-per-day", "burst-size", "tokens-per-minute", "tokens-per-hour", "tokens-per-day",
+      "max-concurrent-requests", "max-keys", "store", "redis-uri", "store-timeout", "fail-mode");
 
   /** The attributes of a servlet context, as an adapter reaches them. */
   public interface Context {

@@ -153,6 +153,49 @@ public interface RateLimiter {
    */
   RateLimitDecision decide(String userId, String endpoint, long cost, boolean record);
 
+  /**
+   * Reserves {@code tokens} in the pair's token windows before an LLM call: admitted only if
+   * {@code count + tokens <= limit} in every enabled token window, and then counted in each, all or
+   * nothing, atomically. Refused, it counts nothing and its {@link TokenReservation#result()} is a
+   * refusal like a refused request's (a reservation above a window's limit can never be admitted:
+   * {@code retryAfterSeconds} infinite). With no token window enabled, or {@code tokens == 0}, it is
+   * granted and counts nothing. Settle it with the real usage ({@link TokenReservation#settle}).
+   *
+   * @throws IllegalArgumentException if {@code tokens < 0}
+   * @throws NullPointerException if {@code userId} or {@code endpoint} is null
+   */
+  TokenReservation reserveTokens(String userId, String endpoint, long tokens);
+
+  /**
+   * Adds {@code tokens} to the pair's token windows unconditionally (no reservation): tokens already
+   * spent. A window may exceed its limit by it; it then refuses admissions and reservations until it
+   * frees. Does nothing when no token window is enabled or {@code tokens == 0}.
+   *
+   * @throws IllegalArgumentException if {@code tokens < 0}
+   * @throws NullPointerException if {@code userId} or {@code endpoint} is null
+   */
+  void recordTokens(String userId, String endpoint, long tokens);
+
+  /**
+   * The pair's tightest enabled token window now, for response fields; empty when no token window is
+   * enabled. Reading creates no state.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  java.util.Optional<TokenBudget> tokenBudget(String userId, String endpoint);
+
+  /**
+   * Takes one of the pair's {@link RateLimitConfig#maxConcurrentRequests()} slots for a request that
+   * starts now, refused when all are held. The slot is a lease: returned by
+   * {@link ConcurrencyPermit#release()}, or by itself {@code lease} after now. With no concurrency limit
+   * it is granted and holds nothing.
+   *
+   * @param lease how long the slot is held at most (the request's timeout), {@code >= 1 ms}
+   * @throws IllegalArgumentException if {@code lease} is shorter than 1 ms
+   * @throws NullPointerException if an argument is null
+   */
+  ConcurrencyPermit acquirePermit(String userId, String endpoint, java.time.Duration lease);
+
   /** {@link #getUsage(String, String)} on the {@value #DEFAULT_ENDPOINT} endpoint. */
   default Map<LimitType, WindowUsage> getUsage(String userId) {
     return getUsage(userId, DEFAULT_ENDPOINT);
@@ -160,7 +203,9 @@ public interface RateLimiter {
 
   /**
    * How full each window of the pair is now: MINUTE, HOUR and DAY always, in that order, preceded by
-   * BURST when the effective config has a burst window. Reading creates no state.
+   * BURST when the effective config has a burst window; then the enabled token windows
+   * (TOKENS_MINUTE, TOKENS_HOUR, TOKENS_DAY), then CONCURRENCY when the config limits it (current =
+   * slots held now, resetInSeconds 0). Reading creates no state.
    *
    * @return an unmodifiable map in window order
    * @throws NullPointerException if an argument is null
@@ -170,8 +215,9 @@ public interface RateLimiter {
   /**
    * Clears every window of every endpoint of one user; other users are untouched.
    *
-   * @return how many windows were cleared: those the config of each of the user's pairs enables (three
-   *     per pair with the default config, four with a burst window)
+   * @return how many windows were cleared: the request and token windows the config of each of the
+   *     user's pairs enables (three per pair with the default config, four with a burst window);
+   *     concurrency slots held by running requests stay held
    * @throws NullPointerException if {@code userId} is null
    */
   int resetUser(String userId);

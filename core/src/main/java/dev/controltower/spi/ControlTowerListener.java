@@ -30,10 +30,9 @@ import org.slf4j.Logger;
  * listener is caught, logged once at WARN (the first; later ones are not logged), and the request goes
  * on as if nothing had been called.
  *
- * <p><b>Not yet called.</b> Token budgets and concurrency limits (spec "Token budgets", "Concurrent
- * requests") are not built yet: {@link #onTokensDebited}, {@link #onTokensRefunded} and
- * {@link #onConcurrencyRejected} are defined so that listeners can be written against them, and have
- * no call site in this version. The store events ({@link #onStoreFallback}, {@link #onBreakerStateChanged},
+ * <p>Token budgets and concurrency limits report through {@link #onTokensDebited} (a granted
+ * reservation, an overshooting settle, an unconditional debit), {@link #onTokensRefunded} (a settle
+ * for less, a reservation cancelled or released unsettled) and {@link #onConcurrencyRejected}. The store events ({@link #onStoreFallback}, {@link #onBreakerStateChanged},
  * {@link #onStoreLatency}) are called by stores that have those concepts (Redis); the in-memory store
  * has none.
  */
@@ -91,8 +90,8 @@ public interface ControlTowerListener {
   default void onProcessEnded(String endpoint, long durationNanos) {}
 
   /**
-   * Tokens were debited from a token window (a settled reservation or an unconditional debit). No call
-   * site yet: token budgets are not built.
+   * Tokens were debited from a token window (a granted reservation, the excess of an overshooting
+   * settle, or an unconditional debit).
    *
    * @param endpoint the endpoint whose windows were debited
    * @param tokens how many, {@code >= 1}
@@ -100,8 +99,7 @@ public interface ControlTowerListener {
   default void onTokensDebited(String endpoint, long tokens) {}
 
   /**
-   * Reserved tokens were given back (a reservation settled for less, or never settled). No call site
-   * yet: token budgets are not built.
+   * Reserved tokens were given back (a reservation settled for less, or never settled).
    *
    * @param endpoint the endpoint whose windows were refunded
    * @param tokens how many, {@code >= 1}
@@ -109,8 +107,7 @@ public interface ControlTowerListener {
   default void onTokensRefunded(String endpoint, long tokens) {}
 
   /**
-   * A request was refused because the pair already had its maximum of concurrent requests. No call
-   * site yet: concurrency limits are not built.
+   * A request was refused because the pair already had its maximum of concurrent requests.
    *
    * @param endpoint the endpoint it was refused on
    */

@@ -44,6 +44,18 @@ package dev.controltower.spi;
  * "from the future" stay live and nothing is forgotten; liveness is judged at T, waits are measured
  * from the real now, and an admission is recorded at T (it only counts longer).
  *
+ * Token windows. The same rule counts tokens: a reservation of n is a request of cost n. Two moves
+ * are their own. A refund of k from a reservation counted at time r subtracts min(k, c_b) from the
+ * bucket floor(r / S) if that bucket is still live, and leaves last_b alone: the tokens that stay
+ * counted stay for as long as they would have, and safety holds (the bucket only holds less). A debit
+ * adds to the current bucket without a check, like an admission that may overshoot the limit. An
+ * admission of a request checks a token window with cost 0, refusing while it is full (count >=
+ * limit, possible after a debit), and its wait is the time until count - limit + 1 has left.
+ * Worked example, tokens-minute limit 1000, B = 10: reserve 800 at 100 s (bucket 16), settle for 300
+ * at 130 s: the refund of 500 leaves bucket 16 holding 300, last 100 s, gone at 160 s. A debit of 900
+ * at 131 s (bucket 21) overshoots to 1200: a request at 131 s is refused with the wait until 201 of it
+ * has left, bucket 16's 300 at 160 s: 29.0 s.
+ *
  * Numbers: counts and times are longs, and stay integers below 2^53 in every realistic use (a day of
  * ms is 8.64e7, epoch ms are 1.8e12), so a store keeping them as doubles (Lua) is exact too.
  */
@@ -131,6 +143,20 @@ public final class WindowMath {
     return millisUntilFreed(counts, lasts, n, windowMillis, count + cost - limit, at, now);
   }
 
+  /**
+   * The wait of a token window for the admission of a request (cost 0 on tokens): {@link Outcome#ROOM}
+   * while its count is below the limit, else the ms from {@code now} until {@code count - limit + 1} of
+   * it has left.
+   */
+  public static long fullWaitMillis(long[] counts, long[] lasts, int n, long windowMillis, long limit, long at,
+      long now) {
+    long count = count(counts, lasts, n, windowMillis, at);
+    if (count < limit) {
+      return Outcome.ROOM;
+    }
+    return millisUntilFreed(counts, lasts, n, windowMillis, count - limit + 1, at, now);
+  }
+
   /** The ms from {@code now} until the window's count next falls (pair at {@code at}); 0 when empty. */
   public static long resetMillis(long[] counts, long[] lasts, int n, long windowMillis, long at, long now) {
     long wait = millisUntilFreed(counts, lasts, n, windowMillis, 1, at, now);
@@ -149,11 +175,13 @@ public final class WindowMath {
       fits &= cost <= plan.limit(i);
     }
     if (!fits) {
-      long[] waits = new long[n];
+      // A plan's token windows, after its request windows: empty, so never full.
+      long[] waits = new long[plan.checkedSize()];
+      java.util.Arrays.fill(waits, Outcome.ROOM);
       for (int i = 0; i < n; i++) {
         waits[i] = cost <= plan.limit(i) ? Outcome.ROOM : Outcome.NEVER;
       }
-      return Outcome.refused(new long[n], waits);
+      return Outcome.refused(new long[waits.length], waits);
     }
     long count = counted ? cost : 0;
     int tightest = -1;

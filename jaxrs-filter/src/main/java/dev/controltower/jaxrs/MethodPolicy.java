@@ -43,7 +43,16 @@ record MethodPolicy(String rootTemplate, RateLimitConfig limits, ResourceQuota q
           pick(where, "@RateLimited.requestsPerDay", methodLimits == null ? -1 : methodLimits.requestsPerDay(),
               classLimits == null ? -1 : classLimits.requestsPerDay(), d.requestsPerDay()),
           pick(where, "@RateLimited.burstSize", methodLimits == null ? -1 : methodLimits.burstSize(),
-              classLimits == null ? -1 : classLimits.burstSize(), d.burstSize()));
+              classLimits == null ? -1 : classLimits.burstSize(), d.burstSize()),
+          pick(where, "@RateLimited.tokensPerMinute", methodLimits == null ? -1 : methodLimits.tokensPerMinute(),
+              classLimits == null ? -1 : classLimits.tokensPerMinute(), d.tokensPerMinute()),
+          pick(where, "@RateLimited.tokensPerHour", methodLimits == null ? -1 : methodLimits.tokensPerHour(),
+              classLimits == null ? -1 : classLimits.tokensPerHour(), d.tokensPerHour()),
+          pick(where, "@RateLimited.tokensPerDay", methodLimits == null ? -1 : methodLimits.tokensPerDay(),
+              classLimits == null ? -1 : classLimits.tokensPerDay(), d.tokensPerDay()),
+          pick(where, "@RateLimited.maxConcurrentRequests",
+              methodLimits == null ? -1 : methodLimits.maxConcurrentRequests(),
+              classLimits == null ? -1 : classLimits.maxConcurrentRequests(), d.maxConcurrentRequests()));
     }
     Quota classQuota = resourceClass.getAnnotation(Quota.class);
     Quota methodQuota = onMethod(method, Quota.class);
@@ -83,7 +92,14 @@ record MethodPolicy(String rootTemplate, RateLimitConfig limits, ResourceQuota q
     return onMethod != -1 ? onMethod : onClass != -1 ? onClass : fallback;
   }
 
-  private static void check(String where, String element, int value) {
+  /** {@link #pick(String, String, int, int, int)} for the {@code long} elements (token windows). */
+  private static long pick(String where, String element, long onMethod, long onClass, long fallback) {
+    check(where, element, onMethod);
+    check(where, element, onClass);
+    return onMethod != -1 ? onMethod : onClass != -1 ? onClass : fallback;
+  }
+
+  private static void check(String where, String element, long value) {
     if (value < -1) {
       throw new IllegalArgumentException(
           element + " on " + where + " must be >= 0, or -1 for unset, but was " + value);

@@ -8,6 +8,7 @@ import dev.controltower.http.HttpSettings;
 import dev.controltower.http.ProblemResponse;
 import dev.controltower.http.ProcessContext;
 import dev.controltower.http.QuotaExceededException;
+import dev.controltower.http.RequestLimitException;
 import dev.controltower.http.RequestGate;
 import dev.controltower.http.SharedLimits;
 import dev.controltower.resources.RateLimitConfig;
@@ -117,9 +118,12 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  * A {@link QuotaExceededException} thrown by the resource (or passed to {@code AsyncResponse.resume})
- * becomes a 429 answer whose problem body names the violation, as the servlet filter sends it. To
- * answer differently, register an {@code ExceptionMapper<QuotaExceededException>} with a priority below
- * {@value #PRIORITY}: among mappers of one exception type, JAX-RS picks the lowest priority value.
+ * becomes a 429 answer whose problem body names the violation, as the servlet filter sends it; a
+ * {@link dev.controltower.http.TokenLimitExceededException} from {@code ProcessContext.reserveTokens}
+ * becomes the rate-limit 429 ({@code limit_type} {@code tokens-minute} ...). This provider maps their
+ * common superclass {@link RequestLimitException}; to answer differently, register an
+ * {@code ExceptionMapper<QuotaExceededException>} (or of the token exception): JAX-RS picks the
+ * mapper of the nearest superclass, so yours wins.
  * Unlike the servlet filter, which searches the cause chain, only a {@code QuotaExceededException}
  * itself is mapped here; one wrapped in another exception reaches the application's or the runtime's
  * mapper for that exception.
@@ -135,7 +139,7 @@ import org.slf4j.LoggerFactory;
 @Provider
 @Priority(QuotaInterceptor.PRIORITY)
 public class QuotaInterceptor
-    implements ContainerRequestFilter, ContainerResponseFilter, ExceptionMapper<QuotaExceededException> {
+    implements ContainerRequestFilter, ContainerResponseFilter, ExceptionMapper<RequestLimitException> {
 
   private static final Logger LOG = LoggerFactory.getLogger(QuotaInterceptor.class);
 
@@ -448,7 +452,12 @@ public class QuotaInterceptor
     for (HeaderField f : admission.headers()) {
       out.putSingle(f.name(), f.value());
     }
-    gate().release(admission.process());
+    ProcessContext process = admission.process();
+    if (response.getStatus() == 429) {
+      // A refused token reservation's 429: its fields (remaining 0, the wait) replace the admission's.
+      process.tokenRefusal().ifPresent(problem -> problem.headers().forEach(f -> out.putSingle(f.name(), f.value())));
+    }
+    gate().release(process);
   }
 
   /**
@@ -505,12 +514,14 @@ public class QuotaInterceptor
   }
 
   /**
-   * Answers a quota violation: 429, {@code Cache-Control: no-store} and a problem body naming the
-   * violation code, as {@link ProblemResponse#quotaExceeded} renders it.
+   * Answers a request that must end: a quota violation ({@link QuotaExceededException}: 429,
+   * {@code Cache-Control: no-store} and a problem body naming the violation code, as
+   * {@link ProblemResponse#quotaExceeded} renders it) or a refused token reservation
+   * ({@link dev.controltower.http.TokenLimitExceededException}: the rate-limit 429).
    */
   @Override
-  public Response toResponse(QuotaExceededException exception) {
-    return toResponse(ProblemResponse.quotaExceeded(exception));
+  public Response toResponse(RequestLimitException exception) {
+    return toResponse(exception.problem());
   }
 
   private static Response toResponse(ProblemResponse problem) {

@@ -19,7 +19,8 @@ import java.lang.annotation.Target;
  * <p><b>Unset elements</b> ({@code -1}, the default) take the value of the class annotation if there is
  * one, else the interceptor's settings: the {@code controltower.requests-per-minute} (...) properties,
  * or {@link dev.controltower.resources.RateLimitConfig#defaults()} (60 per minute, 1,000 per hour,
- * 10,000 per day, no burst window) when none is given. {@code 0} disables a window.
+ * 10,000 per day, no burst window, no token window, no concurrency limit) when none is given.
+ * {@code 0} disables a window.
  *
  * <p><b>Method over class.</b> An element set on the method wins over the same element on the class;
  * the other elements are inherited from the class annotation:
@@ -52,4 +53,19 @@ public @interface RateLimited {
    * leaves it unset.
    */
   int burstSize() default -1;
+
+  /** LLM tokens per minute; {@code 0} disables the window, {@code -1} (default) leaves it unset. */
+  long tokensPerMinute() default -1;
+
+  /** LLM tokens per hour; {@code 0} disables the window, {@code -1} (default) leaves it unset. */
+  long tokensPerHour() default -1;
+
+  /** LLM tokens per day; {@code 0} disables the window, {@code -1} (default) leaves it unset. */
+  long tokensPerDay() default -1;
+
+  /**
+   * Requests of one user running at once on the endpoint; {@code 0} is unlimited, {@code -1} (default)
+   * leaves it unset.
+   */
+  int maxConcurrentRequests() default -1;
 }

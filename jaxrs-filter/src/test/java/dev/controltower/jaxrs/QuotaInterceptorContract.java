@@ -163,6 +163,74 @@ abstract class QuotaInterceptorContract {
   }
 
   @Test
+  void get_tokenEndpoint_carriesTokenFields_andARefusedReservationIsTheTokens429() throws Exception {
+    startDefault();
+    String endpoint = "GET /llm/call";
+
+    HttpResponse<String> first = get("/api/llm/call?reserve=800&in=300&out=200");
+    assertThat(first.statusCode()).isEqualTo(200);
+    assertThat(header(first, "x-ratelimit-limit-tokens")).isEqualTo("1000");
+    assertThat(header(first, "x-ratelimit-remaining-tokens")).isEqualTo("1000");
+    assertThat(header(first, "x-ratelimit-reset-tokens")).isEqualTo("0s");
+    clock.advanceMillis(250);
+    HttpResponse<String> refused = get("/api/llm/call?reserve=600&in=1&out=1");
+
+    assertThat(refused.statusCode()).isEqualTo(429);
+    assertThat(header(refused, "Retry-After")).isEqualTo("60");
+    assertThat(header(refused, "x-ratelimit-limit-tokens")).isEqualTo("1000");
+    assertThat(header(refused, "x-ratelimit-remaining-tokens")).isEqualTo("0");
+    assertThat(header(refused, "x-ratelimit-reset-tokens")).isEqualTo("59.75s");
+    assertThat(header(refused, "RateLimit-Policy")).as("unset elements from the settings' defaults")
+        .isEqualTo(Pk.with("\"minute\";q=100;w=60, \"hour\";q=1000;w=3600, \"day\";q=10000;w=86400", endpoint)
+            + ", " + Pk.with("\"concurrency\";q=1;qu=\"concurrent-requests\"", endpoint));
+    assertThat(header(refused, "Cache-Control")).isEqualTo("no-store");
+    assertThat(header(refused, "Content-Type")).startsWith("application/problem+json");
+    assertThat(refused.body()).isEqualTo("{\"type\":\"urn:controltower:problem:rate-limit-exceeded\","
+        + "\"title\":\"Too Many Requests\",\"status\":429,"
+        + "\"detail\":\"Token limit exceeded: 500/1000 tokens per minute, and this call reserves 600\","
+        + "\"limit_type\":\"tokens-minute\",\"limit\":1000,\"current\":500,\"retry_after\":60,"
+        + "\"violated-policies\":[\"tokens-minute\"]}");
+    assertThat(activeProcessesEventually()).isZero();
+    assertThat(limiter.getUsage(LOCAL, endpoint).get(LimitType.TOKENS_MINUTE).current()).isEqualTo(500);
+    assertThat(limiter.getUsage(LOCAL, endpoint).get(LimitType.CONCURRENCY).current()).isZero();
+  }
+
+  @Test
+  void get_concurrencyLimitHeld_returns429ConcurrentRequests_andTheSlotComesBack() throws Exception {
+    startDefault();
+    TestResources.hold = new java.util.concurrent.CountDownLatch(1);
+    CompletableFuture<HttpResponse<String>> held = CompletableFuture.supplyAsync(() -> {
+      try {
+        return get("/api/llm/hold");
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    // (until the first request, the annotation's limits are not installed: no CONCURRENCY entry)
+    while ((!limiter.getUsage(LOCAL, "GET /llm/hold").containsKey(LimitType.CONCURRENCY)
+        || limiter.getUsage(LOCAL, "GET /llm/hold").get(LimitType.CONCURRENCY).current() == 0)
+        && System.nanoTime() < deadline) {
+      Thread.sleep(5); // waits for the other request to be admitted, not for time to pass
+    }
+
+    HttpResponse<String> refused = get("/api/llm/hold");
+    TestResources.hold.countDown();
+
+    assertThat(refused.statusCode()).isEqualTo(429);
+    assertThat(header(refused, "Retry-After")).isEqualTo("1");
+    assertThat(header(refused, "RateLimit")).isEqualTo(Pk.with("\"concurrency\";r=0;t=1", "GET /llm/hold"));
+    assertThat(refused.body()).isEqualTo("{\"type\":\"urn:controltower:problem:rate-limit-exceeded\","
+        + "\"title\":\"Too Many Requests\",\"status\":429,"
+        + "\"detail\":\"Concurrency limit exceeded: 1/1 requests running\",\"limit_type\":\"concurrency\","
+        + "\"limit\":1,\"current\":1,\"retry_after\":1,\"violated-policies\":[\"concurrency\"]}");
+    assertThat(held.get(10, TimeUnit.SECONDS).body()).isEqualTo("released");
+    assertThat(activeProcessesEventually()).isZero();
+    assertThat(limiter.getUsage(LOCAL, "GET /llm/hold").get(LimitType.CONCURRENCY).current()).isZero();
+    assertThat(get("/api/llm/hold").statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void get_afterRetryAfter_isAdmittedAgain() throws Exception {
     startDefault();
     for (int i = 0; i < 3; i++) {

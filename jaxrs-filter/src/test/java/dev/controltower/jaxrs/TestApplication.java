@@ -23,7 +23,7 @@ final class TestApplication extends Application {
 
   @Override
   public Set<Class<?>> getClasses() {
-    Set<Class<?>> classes = new HashSet<>(Set.of(TestResources.Users.class, TestResources.Orgs.class, TestResources.Annotated.class,
+    Set<Class<?>> classes = new HashSet<>(Set.of(TestResources.Users.class, TestResources.Orgs.class, TestResources.Annotated.class, TestResources.Llm.class,
         TestResources.Failing.class, TestResources.ThrowingMapper.class, TestResources.HeaderAuthentication.class,
         TestResources.FailingResponseFilter.class));
     classes.addAll(extraClasses);

@@ -35,6 +35,30 @@ final class TestResources {
     return (ProcessContext) request.getAttribute(ProcessContext.ATTRIBUTE);
   }
 
+  /** Released by the tests to let held requests finish. */
+  static volatile java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(0);
+
+  /** LLM calls against a token budget, and requests held running, under annotation limits. */
+  @Path("/llm")
+  @RateLimited(requestsPerMinute = 100, tokensPerMinute = 1000, maxConcurrentRequests = 1)
+  public static class Llm {
+    @GET
+    @Path("call")
+    public String call(@QueryParam("reserve") long reserve, @QueryParam("in") long in, @QueryParam("out") long out,
+        @Context HttpServletRequest request) {
+      ProcessContext p = process(request);
+      p.reserveTokens(reserve); // refused: TokenLimitExceededException, the 429
+      p.recordLlmCall(in, out);
+      return "called";
+    }
+
+    @GET
+    @Path("hold")
+    public String hold() throws InterruptedException {
+      return hold.await(10, TimeUnit.SECONDS) ? "released" : "timed out";
+    }
+  }
+
   /** Plain resource: keyed by template, limited by the limiter's default config. */
   @Path("/users")
   public static class Users {

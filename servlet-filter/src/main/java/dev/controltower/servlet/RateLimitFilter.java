@@ -9,6 +9,7 @@ import dev.controltower.http.PathDecision;
 import dev.controltower.http.ProblemResponse;
 import dev.controltower.http.ProcessContext;
 import dev.controltower.http.QuotaExceededException;
+import dev.controltower.http.RequestLimitException;
 import dev.controltower.http.RequestGate;
 import dev.controltower.http.SharedLimits;
 import dev.controltower.resources.RateLimiter;
@@ -237,13 +238,13 @@ public final class RateLimitFilter implements Filter {
       request.setAttribute(ProcessContext.ATTRIBUTE, process);
       chain.doFilter(request, response);
     } catch (IOException | ServletException | RuntimeException e) {
-      QuotaExceededException quota = QuotaExceededException.findIn(e);
-      if (quota == null || response.isCommitted()) {
+      RequestLimitException limit = RequestLimitException.findIn(e);
+      if (limit == null || response.isCommitted()) {
         throw e;
       }
       response.reset();
       setHeaders(response, admission.headers());
-      write(response, ProblemResponse.quotaExceeded(quota));
+      write(response, limit.problem()); // its fields (a token refusal's) replace the admission's
     } finally {
       if (request.isAsyncStarted()) {
         try {

@@ -14,10 +14,13 @@ import dev.controltower.spi.WindowReading;
 import dev.controltower.spi.WindowStore;
 import java.time.Duration;
 import java.time.InstantSource;
+import dev.controltower.spi.TokenGrant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -105,6 +108,13 @@ public final class MemoryWindowStore implements WindowStore {
   private final WindowState[] front;
   private final int[] frontHashes;
   private final int frontMask;
+  /**
+   * The pairs that hold concurrency permits now, apart from the windows: a permit must outlive any
+   * eviction of its pair's windows, and a pair without running requests has no entry. Bounded by the
+   * requests running at once, plus leaked permits until their leases end.
+   */
+  private final ConcurrentHashMap<RateLimitKey, Permits> permits = new ConcurrentHashMap<>();
+  private final AtomicLong nextPermit = new AtomicLong();
 
   /**
    * Use {@link dev.controltower.resources.RateLimiter#builder()}, which builds one unless given a store.
@@ -347,7 +357,7 @@ public final class MemoryWindowStore implements WindowStore {
    * {@code record}, counts it.
    */
   private Outcome evaluate(WindowState state, WindowPlan plan, long cost, long now, boolean record) {
-    state.advance(now, geometry);
+    long at = state.advance(now, geometry);
     int n = plan.size();
     boolean fits = true;
     for (int i = 0; i < n; i++) {
@@ -355,9 +365,18 @@ public final class MemoryWindowStore implements WindowStore {
       long count = state.count(plan.type(i));
       fits &= cost <= limit && count <= limit - cost;
     }
+    TokenWindows tokens = plan.hasTokenWindows() ? state.tokens() : null;
+    if (tokens != null && fits) {
+      fits = !tokens.isFull(plan, at);
+    }
     if (!fits) {
-      long[] counts = new long[n];
-      long[] waits = new long[n];
+      long[] counts = new long[plan.checkedSize()];
+      long[] waits = new long[plan.checkedSize()];
+      for (int j = 0; j < plan.tokenSize(); j++) {
+        LimitType type = plan.tokenType(j);
+        counts[n + j] = tokens == null ? 0 : tokens.count(type, at);
+        waits[n + j] = tokens == null ? Outcome.ROOM : tokens.fullWaitMillis(type, plan.tokenLimit(j), at, now);
+      }
       for (int i = 0; i < n; i++) {
         long limit = plan.limit(i);
         long count = state.count(plan.type(i));
@@ -421,6 +440,235 @@ public final class MemoryWindowStore implements WindowStore {
     return new WindowReading(counts, resets);
   }
 
+  // ---- token windows ----
+
+  /**
+   * Runs {@code step} on the pair's state under its lock, at the pair's time, after closing its open
+   * epoch (so that no lock-free claim passes a token window that this step fills), and extends the
+   * pair's retention to the plan's.
+   */
+  private <T> T lockedTokens(String user, String endpoint, WindowPlan plan, long now, TokenStep<T> step) {
+    WindowKey key = new WindowKey(user, endpoint);
+    while (true) {
+      WindowState state = stateFor(key, plan);
+      boolean extend = false;
+      T result;
+      synchronized (state) {
+        if (state.isRetired()) {
+          continue;
+        }
+        state.settle(geometry);
+        long at = state.advance(now, geometry);
+        result = step.apply(state.tokens(geometry), at);
+        int retain = (int) plan.retainMillis();
+        if (retain > state.retainMillis) {
+          state.retainMillis = retain;
+          extend = true;
+        }
+      }
+      if (extend) {
+        expiration.setExpiresAfter(state, Duration.ofMillis(state.retainFrom(now)));
+      }
+      return result;
+    }
+  }
+
+  @FunctionalInterface
+  private interface TokenStep<T> {
+    T apply(TokenWindows tokens, long at);
+  }
+
+  @Override
+  public TokenGrant reserveTokens(String user, String endpoint, WindowPlan plan, long tokens, long now) {
+    int n = plan.tokenSize();
+    boolean fits = true;
+    for (int j = 0; j < n; j++) {
+      fits &= tokens <= plan.tokenLimit(j);
+    }
+    if (!fits) { // can never be admitted: count nothing, create nothing
+      WindowState state = peek(new WindowKey(user, endpoint));
+      if (state == null) {
+        return new TokenGrant(refusedTokens(null, plan, tokens, now, now), 0);
+      }
+      synchronized (state) {
+        // Read at the pair's time without moving it: a refusal that could never fit touches nothing.
+        long at = Math.max(now, state.latestTime());
+        return new TokenGrant(refusedTokens(state.tokens(), plan, tokens, at, now), 0);
+      }
+    }
+    return lockedTokens(user, endpoint, plan, now, (t, at) -> {
+      for (int j = 0; j < n; j++) {
+        if (!WindowMath.fits(t.count(plan.tokenType(j), at), tokens, plan.tokenLimit(j))) {
+          return new TokenGrant(refusedTokens(t, plan, tokens, at, now), 0);
+        }
+      }
+      for (int j = 0; j < n; j++) {
+        t.add(plan.tokenType(j), tokens, at);
+      }
+      return new TokenGrant(tightestTokens(plan, t, at, now), at);
+    });
+  }
+
+  /** A refused reservation: every token window's count and wait; {@code t} null for a pair that holds none. */
+  private static Outcome refusedTokens(TokenWindows t, WindowPlan plan, long tokens, long at, long now) {
+    int n = plan.tokenSize();
+    long[] counts = new long[n];
+    long[] waits = new long[n];
+    for (int j = 0; j < n; j++) {
+      LimitType type = plan.tokenType(j);
+      long limit = plan.tokenLimit(j);
+      counts[j] = t == null ? 0 : t.count(type, at);
+      waits[j] = t != null ? t.waitMillis(type, limit, tokens, at, now)
+          : tokens > limit ? Outcome.NEVER : Outcome.ROOM;
+    }
+    return Outcome.refused(counts, waits);
+  }
+
+  /** The admitted outcome over token windows: the one with the least room, first on a tie. */
+  private static Outcome tightestTokens(WindowPlan plan, TokenWindows t, long at, long now) {
+    long remaining = Long.MAX_VALUE;
+    long current = 0;
+    int tightest = -1;
+    for (int j = 0; j < plan.tokenSize(); j++) {
+      long count = t.count(plan.tokenType(j), at);
+      long room = Math.max(0, plan.tokenLimit(j) - count);
+      if (room < remaining) {
+        remaining = room;
+        current = count;
+        tightest = j;
+      }
+    }
+    long reset = tightest < 0 ? 0 : t.resetMillis(plan.tokenType(tightest), at, now);
+    return Outcome.admitted(tightest, current, remaining, reset);
+  }
+
+  @Override
+  public void refundTokens(String user, String endpoint, WindowPlan plan, long tokens, long countedAt, long now) {
+    if (peek(new WindowKey(user, endpoint)) == null) {
+      return; // reset, cleaned up or evicted: nothing of the reservation is counted any more
+    }
+    lockedTokens(user, endpoint, plan, now, (t, at) -> {
+      for (int j = 0; j < plan.tokenSize(); j++) {
+        t.refund(plan.tokenType(j), tokens, countedAt, at);
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public void debitTokens(String user, String endpoint, WindowPlan plan, long tokens, long now) {
+    lockedTokens(user, endpoint, plan, now, (t, at) -> {
+      for (int j = 0; j < plan.tokenSize(); j++) {
+        t.add(plan.tokenType(j), tokens, at);
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public WindowReading readTokens(String user, String endpoint, WindowPlan plan, long now) {
+    int n = plan.tokenSize();
+    WindowState state = peek(new WindowKey(user, endpoint));
+    if (state == null) {
+      return new WindowReading(new long[n], new long[n]);
+    }
+    long[] counts = new long[n];
+    long[] resets = new long[n];
+    synchronized (state) {
+      // Token windows need no advance (their ring is read at any time): reading moves nothing.
+      long at = Math.max(now, state.latestTime());
+      TokenWindows t = state.tokens();
+      if (t != null) {
+        for (int j = 0; j < n; j++) {
+          counts[j] = t.count(plan.tokenType(j), at);
+          resets[j] = t.resetMillis(plan.tokenType(j), at, now);
+        }
+      }
+    }
+    return new WindowReading(counts, resets);
+  }
+
+  // ---- concurrency permits ----
+
+  /** The unexpired permits of one pair: ids and lease ends. Used inside the map's compute only. */
+  private static final class Permits {
+    long[] ids = new long[4];
+    long[] ends = new long[4];
+    int held;
+
+    void dropExpired(long now) {
+      int kept = 0;
+      for (int i = 0; i < held; i++) {
+        if (ends[i] > now) {
+          ids[kept] = ids[i];
+          ends[kept] = ends[i];
+          kept++;
+        }
+      }
+      held = kept;
+    }
+
+    void add(long id, long end) {
+      if (held == ids.length) {
+        ids = Arrays.copyOf(ids, 2 * held);
+        ends = Arrays.copyOf(ends, 2 * held);
+      }
+      ids[held] = id;
+      ends[held] = end;
+      held++;
+    }
+
+    boolean remove(long id) {
+      for (int i = 0; i < held; i++) {
+        if (ids[i] == id) {
+          held--;
+          ids[i] = ids[held];
+          ends[i] = ends[held];
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  @Override
+  public long acquirePermit(String user, String endpoint, int max, long leaseMillis, long now) {
+    long[] granted = {NO_PERMIT};
+    permits.compute(new RateLimitKey(user, endpoint), (k, p) -> {
+      Permits held = p == null ? new Permits() : p;
+      held.dropExpired(now);
+      if (held.held < max) {
+        granted[0] = nextPermit.getAndIncrement();
+        held.add(granted[0], now + leaseMillis);
+      }
+      return held.held == 0 ? null : held;
+    });
+    return granted[0];
+  }
+
+  @Override
+  public boolean releasePermit(String user, String endpoint, long permit, long now) {
+    boolean[] released = {false};
+    permits.computeIfPresent(new RateLimitKey(user, endpoint), (k, p) -> {
+      // An expired permit counts no more: it is not returned twice.
+      p.dropExpired(now);
+      released[0] = p.remove(permit);
+      return p.held == 0 ? null : p;
+    });
+    return released[0];
+  }
+
+  @Override
+  public int permitsHeld(String user, String endpoint, long now) {
+    int[] held = {0};
+    permits.computeIfPresent(new RateLimitKey(user, endpoint), (k, p) -> {
+      p.dropExpired(now);
+      held[0] = p.held;
+      return p.held == 0 ? null : p;
+    });
+    return held[0];
+  }
+
   @Override
   public List<String> resetUser(String user) {
     Objects.requireNonNull(user, "user must not be null");
@@ -448,6 +696,12 @@ public final class MemoryWindowStore implements WindowStore {
 
   @Override
   public int removeExpired(PlanSource plans, long now) {
+    for (RateLimitKey key : new ArrayList<>(permits.keySet())) {
+      permits.computeIfPresent(key, (k, p) -> {
+        p.dropExpired(now);
+        return p.held == 0 ? null : p;
+      });
+    }
     long expiredBefore = expiredEvictions.get();
     // Pairs past their expiry time are dropped (and counted by the eviction listener) first.
     windows.cleanUp();
@@ -485,6 +739,16 @@ public final class MemoryWindowStore implements WindowStore {
       }
     }
     return Collections.unmodifiableList(keys);
+  }
+
+  @Override
+  public boolean countsTokens() {
+    return true;
+  }
+
+  @Override
+  public boolean countsPermits() {
+    return true;
   }
 
   @Override

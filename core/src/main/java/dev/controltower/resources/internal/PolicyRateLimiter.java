@@ -13,7 +13,14 @@ import dev.controltower.spi.WindowMath;
 import dev.controltower.spi.WindowPlan;
 import dev.controltower.spi.WindowReading;
 import dev.controltower.spi.WindowStore;
+import dev.controltower.resources.ConcurrencyPermit;
+import dev.controltower.resources.TokenBudget;
+import dev.controltower.resources.TokenReservation;
+import dev.controltower.spi.TokenGrant;
+import java.time.Duration;
 import java.time.InstantSource;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -73,7 +80,17 @@ public final class PolicyRateLimiter implements RateLimiter {
   }
 
   private Compiled compile(RateLimitConfig config) {
-    return new Compiled(config, WindowPlan.of(config, bucketCount));
+    WindowPlan plan = WindowPlan.of(config, bucketCount);
+    if (plan.hasTokenWindows() && !store.countsTokens()) {
+      throw new IllegalArgumentException("token windows (" + config + ") need a store that counts tokens, and "
+          + store.getClass().getSimpleName() + " does not yet: use the in-memory store for token budgets");
+    }
+    if (config.maxConcurrentRequests() > 0 && !store.countsPermits()) {
+      throw new IllegalArgumentException("maxConcurrentRequests " + config.maxConcurrentRequests()
+          + " needs a store that counts concurrency permits, and " + store.getClass().getSimpleName()
+          + " does not yet: use the in-memory store for concurrency limits");
+    }
+    return new Compiled(config, plan);
   }
 
   /** The store underneath. */
@@ -173,21 +190,27 @@ public final class PolicyRateLimiter implements RateLimiter {
     }
     int naming = naming(outcome);
     RateLimitResult result = refused(outcome, plan, cost, naming);
-    List<LimitType> violated = new ArrayList<>(plan.size());
-    for (int i = 0; i < plan.size(); i++) {
+    return refusedDecision(outcome, result, compiled.config(), plan::checkedType, naming);
+  }
+
+  /** The decision of a refusal: every refusing window (indexed as the outcome is), the naming one's wait. */
+  private static RateLimitDecision refusedDecision(Outcome outcome, RateLimitResult result, RateLimitConfig config,
+      java.util.function.IntFunction<LimitType> typeAt, int naming) {
+    List<LimitType> violated = new ArrayList<>(outcome.windows());
+    for (int i = 0; i < outcome.windows(); i++) {
       if (outcome.waitMillis(i) != Outcome.ROOM) {
-        violated.add(plan.type(i));
+        violated.add(typeAt.apply(i));
       }
     }
     long wait = outcome.waitMillis(naming);
     long resetSeconds = wait == Outcome.NEVER ? 0 : Math.max(1, WindowMath.ceilSeconds(wait));
-    return new RateLimitDecision(result, compiled.config(), result.limitType(), resetSeconds,
+    return new RateLimitDecision(result, config, result.limitType(), resetSeconds,
         Collections.unmodifiableList(violated));
   }
 
   private Outcome outcome(String userId, String endpoint, WindowPlan plan, long cost, boolean record) {
     Checks.notNull("userId", userId);
-    if (plan.isEmpty()) {
+    if (plan.isEmpty() && !plan.hasTokenWindows()) {
       return Outcome.admitted(-1, 0, Long.MAX_VALUE, 0); // nothing to count, nothing to store
     }
     long now = clock.millis();
@@ -204,7 +227,7 @@ public final class PolicyRateLimiter implements RateLimiter {
       int tightest = outcome.tightest();
       listener.onAdmitted(endpoint, tightest < 0 ? null : plan.type(tightest));
     } else {
-      listener.onRejected(endpoint, plan.type(naming(outcome)));
+      listener.onRejected(endpoint, plan.checkedType(naming(outcome)));
     }
   }
 
@@ -235,13 +258,16 @@ public final class PolicyRateLimiter implements RateLimiter {
 
   /** The refusal, named by window {@code naming} (see {@link #naming}). */
   private static RateLimitResult refused(Outcome outcome, WindowPlan plan, long cost, int naming) {
-    LimitType type = plan.type(naming);
+    LimitType type = plan.checkedType(naming);
     long count = outcome.count(naming);
-    long limit = plan.limit(naming);
+    long limit = plan.checkedLimit(naming);
     long wait = outcome.waitMillis(naming);
     if (wait == Outcome.NEVER) {
       return new RateLimitResult(false, type, count, limit, 0, Double.POSITIVE_INFINITY,
           "cost " + cost + " exceeds the " + type.wireName() + " limit " + limit + " and can never be admitted");
+    }
+    if (type.isTokenWindow()) {
+      return new RateLimitResult(false, type, count, limit, 0, wait / 1000.0, tokensExceeded(type, count, limit));
     }
     return cost == 1
         ? RateLimitResult.rejected(type, count, limit, wait / 1000.0)
@@ -249,10 +275,264 @@ public final class PolicyRateLimiter implements RateLimiter {
             + limit + " requests per " + type.wireName() + ", and this request costs " + cost);
   }
 
+  /** "Token limit exceeded: 20150/20000 tokens per minute". */
+  private static String tokensExceeded(LimitType type, long count, long limit) {
+    return "Token limit exceeded: " + count + "/" + limit + " tokens per "
+        + type.wireName().substring("tokens-".length());
+  }
+
+  // ---- tokens ----
+
+  @Override
+  public TokenReservation reserveTokens(String userId, String endpoint, long tokens) {
+    Checks.nonNegative("tokens", tokens);
+    Compiled compiled = compiledFor(userId, endpoint);
+    Checks.notNull("userId", userId);
+    WindowPlan plan = compiled.plan();
+    if (tokens == 0 || !plan.hasTokenWindows()) {
+      RateLimitResult free = RateLimitResult.allowed(0, 0, Long.MAX_VALUE);
+      return new Reservation(userId, endpoint, plan, 0, 0, free,
+          new RateLimitDecision(free, compiled.config(), null, 0, List.of()));
+    }
+    TokenGrant grant = store.reserveTokens(userId, endpoint, plan, tokens, clock.millis());
+    Outcome outcome = grant.outcome();
+    if (outcome.admitted()) {
+      int j = outcome.tightest();
+      listener.onTokensDebited(endpoint, tokens);
+      RateLimitResult result = RateLimitResult.allowed(outcome.tightestCount(), plan.tokenLimit(j), outcome.remaining());
+      return new Reservation(userId, endpoint, plan, tokens, grant.countedAt(), result, new RateLimitDecision(result,
+          compiled.config(), plan.tokenType(j), WindowMath.ceilSeconds(outcome.resetMillis()), List.of()));
+    }
+    int naming = naming(outcome);
+    LimitType type = plan.tokenType(naming);
+    long count = outcome.count(naming);
+    long limit = plan.tokenLimit(naming);
+    long wait = outcome.waitMillis(naming);
+    RateLimitResult result = wait == Outcome.NEVER
+        ? new RateLimitResult(false, type, count, limit, 0, Double.POSITIVE_INFINITY, "a reservation of " + tokens
+            + " tokens exceeds the " + type.wireName() + " limit " + limit + " and can never be admitted")
+        : new RateLimitResult(false, type, count, limit, 0, wait / 1000.0,
+            tokensExceeded(type, count, limit) + ", and this call reserves " + tokens);
+    return new Reservation(userId, endpoint, plan, 0, 0, result,
+        refusedDecision(outcome, result, compiled.config(), plan::tokenType, naming));
+  }
+
+  @Override
+  public void recordTokens(String userId, String endpoint, long tokens) {
+    Checks.nonNegative("tokens", tokens);
+    WindowPlan plan = planFor(userId, endpoint);
+    Checks.notNull("userId", userId);
+    if (tokens > 0 && plan.hasTokenWindows()) {
+      store.debitTokens(userId, endpoint, plan, tokens, clock.millis());
+      listener.onTokensDebited(endpoint, tokens);
+    }
+  }
+
+  @Override
+  public Optional<TokenBudget> tokenBudget(String userId, String endpoint) {
+    WindowPlan plan = planFor(userId, endpoint);
+    Checks.notNull("userId", userId);
+    if (!plan.hasTokenWindows()) {
+      return Optional.empty();
+    }
+    WindowReading reading = store.readTokens(userId, endpoint, plan, clock.millis());
+    int tightest = 0;
+    long least = Long.MAX_VALUE;
+    for (int j = 0; j < plan.tokenSize(); j++) {
+      long room = Math.max(0, plan.tokenLimit(j) - reading.counts()[j]);
+      if (room < least) {
+        least = room;
+        tightest = j;
+      }
+    }
+    return Optional.of(new TokenBudget(plan.tokenType(tightest), plan.tokenLimit(tightest),
+        reading.counts()[tightest], least, reading.resetMillis()[tightest]));
+  }
+
+  /** A reservation: settles once, through the store, against the plan it was made with. */
+  private final class Reservation implements TokenReservation {
+    private final String userId;
+    private final String endpoint;
+    private final WindowPlan plan;
+    private final long tokens;
+    private final long countedAt;
+    private final RateLimitResult result;
+    private final RateLimitDecision decision;
+    private final AtomicBoolean settled = new AtomicBoolean();
+
+    Reservation(String userId, String endpoint, WindowPlan plan, long tokens, long countedAt, RateLimitResult result,
+        RateLimitDecision decision) {
+      this.userId = userId;
+      this.endpoint = endpoint;
+      this.plan = plan;
+      this.tokens = tokens;
+      this.countedAt = countedAt;
+      this.result = result;
+      this.decision = decision;
+    }
+
+    @Override
+    public boolean granted() {
+      return result.allowed();
+    }
+
+    @Override
+    public RateLimitResult result() {
+      return result;
+    }
+
+    @Override
+    public RateLimitDecision decision() {
+      return decision;
+    }
+
+    @Override
+    public long tokens() {
+      return tokens;
+    }
+
+    @Override
+    public void settle(long actualTokens) {
+      Checks.nonNegative("actualTokens", actualTokens);
+      if (!granted()) {
+        throw new IllegalStateException("a refused reservation reserved nothing and cannot be settled: " + result);
+      }
+      if (!settled.compareAndSet(false, true)) {
+        throw new IllegalStateException("the reservation of " + tokens + " tokens was settled already");
+      }
+      if (!plan.hasTokenWindows()) {
+        return;
+      }
+      if (actualTokens < tokens) {
+        store.refundTokens(userId, endpoint, plan, tokens - actualTokens, countedAt, clock.millis());
+        listener.onTokensRefunded(endpoint, tokens - actualTokens);
+      } else if (actualTokens > tokens) {
+        store.debitTokens(userId, endpoint, plan, actualTokens - tokens, clock.millis());
+        listener.onTokensDebited(endpoint, actualTokens - tokens);
+      }
+    }
+
+    @Override
+    public boolean isSettled() {
+      return settled.get();
+    }
+
+    @Override
+    public String toString() {
+      return "TokenReservation[" + tokens + " tokens, " + (granted() ? settled.get() ? "settled" : "held" : "refused")
+          + "]";
+    }
+  }
+
+  // ---- concurrency ----
+
+  /** The permit of a pair without a concurrency limit: holds nothing. */
+  private static final class Unlimited implements ConcurrencyPermit {
+    private final RateLimitDecision decision;
+
+    Unlimited(RateLimitConfig config) {
+      RateLimitResult free = RateLimitResult.allowed(0, 0, Long.MAX_VALUE);
+      this.decision = new RateLimitDecision(free, config, null, 0, List.of());
+    }
+
+    @Override
+    public boolean granted() {
+      return true;
+    }
+
+    @Override
+    public RateLimitResult result() {
+      return decision.result();
+    }
+
+    @Override
+    public RateLimitDecision decision() {
+      return decision;
+    }
+
+    @Override
+    public boolean release() {
+      return false;
+    }
+  }
+
+  @Override
+  public ConcurrencyPermit acquirePermit(String userId, String endpoint, Duration lease) {
+    Checks.notNull("lease", lease);
+    Compiled compiled = compiledFor(userId, endpoint);
+    Checks.notNull("userId", userId);
+    int max = compiled.plan().maxConcurrentRequests();
+    if (max == 0) {
+      return new Unlimited(compiled.config());
+    }
+    long leaseMillis = lease.toMillis();
+    if (leaseMillis < 1) {
+      throw new IllegalArgumentException(Checks.mustBe("lease", ">= 1 ms", lease));
+    }
+    long now = clock.millis();
+    long id = store.acquirePermit(userId, endpoint, max, leaseMillis, now);
+    if (id == WindowStore.NO_PERMIT) {
+      listener.onConcurrencyRejected(endpoint);
+      long held = Math.max(store.permitsHeld(userId, endpoint, now), max);
+      RateLimitResult refused = new RateLimitResult(false, LimitType.CONCURRENCY, held, max, 0, 1.0,
+          "Concurrency limit exceeded: " + held + "/" + max + " requests running");
+      return new Permit(null, null, NO_PERMIT, new RateLimitDecision(refused, compiled.config(), LimitType.CONCURRENCY,
+          1, List.of(LimitType.CONCURRENCY)));
+    }
+    RateLimitResult granted = RateLimitResult.allowed(0, max, 0);
+    return new Permit(userId, endpoint, id, new RateLimitDecision(granted, compiled.config(), LimitType.CONCURRENCY, 0,
+        List.of()));
+  }
+
+  private static final long NO_PERMIT = WindowStore.NO_PERMIT;
+
+  /** A permit of a pair with a concurrency limit, granted or refused. */
+  private final class Permit implements ConcurrencyPermit {
+    private final String userId;
+    private final String endpoint;
+    private final long id;
+    private final RateLimitDecision decision;
+    private final AtomicBoolean released = new AtomicBoolean();
+
+    Permit(String userId, String endpoint, long id, RateLimitDecision decision) {
+      this.userId = userId;
+      this.endpoint = endpoint;
+      this.id = id;
+      this.decision = decision;
+    }
+
+    @Override
+    public boolean granted() {
+      return id != NO_PERMIT;
+    }
+
+    @Override
+    public RateLimitResult result() {
+      return decision.result();
+    }
+
+    @Override
+    public RateLimitDecision decision() {
+      return decision;
+    }
+
+    @Override
+    public boolean release() {
+      return granted() && released.compareAndSet(false, true)
+          && store.releasePermit(userId, endpoint, id, clock.millis());
+    }
+
+    @Override
+    public String toString() {
+      return "ConcurrencyPermit[" + (granted() ? released.get() ? "released" : "held" : "refused") + "]";
+    }
+  }
+
   @Override
   public Map<LimitType, WindowUsage> getUsage(String userId, String endpoint) {
     Compiled compiled = compiledFor(userId, endpoint);
     WindowPlan plan = compiled.plan();
+    Checks.notNull("userId", userId);
     WindowReading reading = plan.isEmpty()
         ? WindowReading.empty(plan)
         : store.read(userId, endpoint, plan, clock.millis());
@@ -271,6 +551,20 @@ public final class PolicyRateLimiter implements RateLimiter {
             WindowMath.ceilSeconds(reading.resetMillis()[i])));
       }
     }
+    if (plan.hasTokenWindows()) {
+      WindowReading tokens = store.readTokens(userId, endpoint, plan, clock.millis());
+      for (int j = 0; j < plan.tokenSize(); j++) {
+        long current = tokens.counts()[j];
+        long limit = plan.tokenLimit(j);
+        usage.put(plan.tokenType(j), new WindowUsage(current, limit, Math.max(0, limit - current),
+            WindowMath.ceilSeconds(tokens.resetMillis()[j])));
+      }
+    }
+    int max = plan.maxConcurrentRequests();
+    if (max > 0) {
+      long held = store.permitsHeld(userId, endpoint, clock.millis());
+      usage.put(LimitType.CONCURRENCY, new WindowUsage(held, max, Math.max(0, max - held), 0));
+    }
     return Collections.unmodifiableMap(usage);
   }
 
@@ -279,7 +573,8 @@ public final class PolicyRateLimiter implements RateLimiter {
     Checks.notNull("userId", userId);
     int cleared = 0;
     for (String endpoint : store.resetUser(userId)) {
-      cleared += planFor(userId, endpoint).size();
+      WindowPlan plan = planFor(userId, endpoint);
+      cleared += plan.size() + plan.tokenSize();
     }
     return cleared;
   }

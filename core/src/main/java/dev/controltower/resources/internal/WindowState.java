@@ -143,6 +143,8 @@ final class WindowState {
   private int epochResetOffset;
   /** How long the pair must outlive its last use, in ms (its plan's retention). */
   volatile int retainMillis;
+  /** The token windows, or null while no plan with token windows has counted on the pair. */
+  private TokenWindows tokens;
 
   WindowState(String user, String endpoint, int hash, int retainMillis) {
     this.hash = hash;
@@ -183,6 +185,7 @@ final class WindowState {
     this.lasts = from.lasts == null ? null : from.lasts.clone();
     this.burst = from.burst == null ? null : from.burst.clone();
     this.plan = from.plan;
+    this.tokens = from.tokens; // read only: token windows need no advance
     this.fast = RETIRED; // a copy admits no claim
   }
 
@@ -910,13 +913,27 @@ final class WindowState {
    */
   boolean isQuiet(long now, WindowPlan plan, Geometry g) {
     WindowState at = readingAt(now, g);
-    at.advance(now, g);
+    long time = at.advance(now, g);
     for (int i = 0; i < plan.size(); i++) {
       if (at.count(plan.type(i)) > 0) {
         return false;
       }
     }
-    return true;
+    return tokens == null || !tokens.counts(plan, time);
+  }
+
+  /** The token windows, or null while none has counted. Must hold the monitor. */
+  TokenWindows tokens() {
+    return tokens;
+  }
+
+  /** The token windows, created if needed. Must hold the monitor. */
+  TokenWindows tokens(Geometry g) {
+    TokenWindows t = tokens;
+    if (t == null) {
+      t = tokens = new TokenWindows(g.buckets);
+    }
+    return t;
   }
 
   /** Whether the pair was touched in the finest bucket of {@code now} (or the clock is behind it). */
@@ -934,15 +951,15 @@ final class WindowState {
     return false;
   }
 
-  /** Whether some window of {@code plan} is full at {@code now} (after advancing to it). */
+  /** Whether some window of {@code plan}, request or token, is full at {@code now} (after advancing to it). */
   boolean isAtLimit(long now, WindowPlan plan, Geometry g) {
     settle(g);
-    advance(now, g);
+    long at = advance(now, g);
     for (int i = 0; i < plan.size(); i++) {
       if (count(plan.type(i)) >= plan.limit(i)) {
         return true;
       }
     }
-    return false;
+    return tokens != null && tokens.isFull(plan, at);
   }
 }

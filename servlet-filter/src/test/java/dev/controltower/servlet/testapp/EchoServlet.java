@@ -12,12 +12,16 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The test application: echoes what the filter gave the request, and on the REQUEST dispatch does what
- * the query asks: {@code llm=N} records N LLM calls, {@code tool=N} tool calls; {@code throw=runtime|servlet};
+ * the query asks: {@code llm=N} records N LLM calls, {@code reserve=N} reserves N tokens,
+ * {@code tokens=in,out} records one LLM call with those tokens, {@code hold=1} waits for {@link #hold},
+ * {@code tool=N} tool calls; {@code throw=runtime|servlet};
  * {@code forward=/p}, {@code include=/p}; {@code error=500} (an ERROR dispatch); {@code async=complete|dispatch|timeout}
  * with {@code timeout=ms}.
  */
 public class EchoServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
+  /** What {@code hold=1} waits for; tests replace and release it. */
+  public static volatile java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(0);
 
   @Override
   protected void service(HttpServletRequest req, HttpServletResponse resp) throws ServletException, IOException {
@@ -26,6 +30,20 @@ public class EchoServlet extends HttpServlet {
       if (req.getParameter("llm") != null) {
         for (int i = Integer.parseInt(req.getParameter("llm")); i > 0; i--) {
           process.recordLlmCall(100, 50);
+        }
+      }
+      if (req.getParameter("reserve") != null) {
+        process.reserveTokens(Long.parseLong(req.getParameter("reserve")));
+      }
+      if (req.getParameter("tokens") != null) {
+        String[] inOut = req.getParameter("tokens").split(",");
+        process.recordLlmCall(Long.parseLong(inOut[0]), Long.parseLong(inOut[1]));
+      }
+      if (req.getParameter("hold") != null) {
+        try {
+          hold.await(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
         }
       }
       if (req.getParameter("tool") != null) {

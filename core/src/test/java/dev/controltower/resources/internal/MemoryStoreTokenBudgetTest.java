@@ -1,0 +1,13 @@
+package dev.controltower.resources.internal;
+
+import dev.controltower.spi.WindowStore;
+import dev.controltower.spi.kit.TokenBudgetContract;
+import java.time.InstantSource;
+
+/** The store contract's {@link TokenBudgetContract} on the in-memory store (bounded at 1,000 pairs). */
+class MemoryStoreTokenBudgetTest extends TokenBudgetContract {
+  @Override
+  protected WindowStore newStore(InstantSource clock, int bucketCount) {
+    return new MemoryWindowStore(clock, 1_000, bucketCount);
+  }
+}
