@@ -59,6 +59,16 @@ final class PairKeys {
     return key;
   }
 
+  /**
+   * The pair's permit set: the pair's key with {@code c:} for {@code p:}, so in the same hash slot,
+   * and outside both the pair pattern and the user's index (a reset never drops a held permit).
+   */
+  byte[] permits(String user, String endpoint) {
+    byte[] key = pair(user, endpoint);
+    key[pairPrefix.length - 3] = 'c';
+    return key;
+  }
+
   /** The user's index key. */
   byte[] index(String user) {
     MessageDigest digest = SHA256.get();

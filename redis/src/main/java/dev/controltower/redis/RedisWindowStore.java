@@ -3,6 +3,7 @@ package dev.controltower.redis;
 import dev.controltower.resources.RateLimitKey;
 import dev.controltower.spi.Outcome;
 import dev.controltower.spi.StoreUnavailableException;
+import dev.controltower.spi.TokenGrant;
 import dev.controltower.spi.WindowMath;
 import dev.controltower.spi.WindowPlan;
 import dev.controltower.spi.WindowReading;
@@ -42,6 +43,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -90,8 +92,24 @@ public final class RedisWindowStore implements WindowStore {
   private static final byte[] READ = {'r'};
   private static final byte[] QUIET = {'q'};
   private static final byte[] RESET = {'x'};
+  private static final byte[] RESERVE = {'R'};
+  private static final byte[] REFUND = {'F'};
+  private static final byte[] DEBIT = {'D'};
+  private static final byte[] READ_TOKENS = {'T'};
+  private static final byte[] ACQUIRE_PERMIT = {'P'};
+  private static final byte[] RELEASE_PERMIT = {'V'};
+  private static final byte[] PERMITS_HELD = {'H'};
+  private static final byte[] ZERO = {'0'};
   private static final byte[] REDIS_TIME = {};
-  private static final byte[][] TYPE_FIELDS = {{'b'}, {'m'}, {'h'}, {'d'}};
+  /** The hash field of each window type, by ordinal: request windows, then token windows. */
+  private static final byte[][] TYPE_FIELDS = {{'b'}, {'m'}, {'h'}, {'d'}, {'M'}, {'H'}, {'D'}};
+  /** The permit id an open-mode grant returns: no random id is it, so releasing it frees nothing. */
+  private static final long OPEN_PERMIT = Long.MAX_VALUE;
+  /**
+   * The countedAt of an open-mode reservation, which counted nothing anywhere: its bucket is in no
+   * window, so that a refund of it takes back nothing counted by others.
+   */
+  private static final long COUNTED_NOWHERE = Long.MIN_VALUE / 2;
   private static final byte[] USER_FIELD = {'u'};
   private static final byte[] ENDPOINT_FIELD = {'e'};
   private static final int SCAN_BATCH = 500;
@@ -209,6 +227,9 @@ public final class RedisWindowStore implements WindowStore {
 
   private Outcome decide(byte[] op, String user, String endpoint, WindowPlan plan, long cost, long nowMillis) {
     long at = cacheTime(nowMillis);
+    // A refusal by a full token window can end early (a refund, here or on another instance), which a
+    // cached refusal would not see: such plans are not cached (see the class comment).
+    RefusalCache refusals = plan.hasTokenWindows() ? null : this.refusals;
     if (refusals != null) {
       Outcome cached = refusals.get(user, endpoint, plan, cost, at);
       if (cached != null) {
@@ -219,16 +240,16 @@ public final class RedisWindowStore implements WindowStore {
     long resetsBefore = resets.get();
     List<Object> reply;
     try {
-      reply = step(op, user, endpoint, plan, cost, nowMillis);
+      reply = step(op, user, endpoint, plan, cost, 0, nowMillis);
     } catch (Unavailable e) {
       return fallback(e, op, user, endpoint, plan, cost, nowMillis);
     }
-    Outcome outcome = outcome(reply, plan);
+    Outcome outcome = outcome(reply, plan.checkedSize());
     if (refusals != null) {
       if (outcome.admitted()) {
         refusals.forget(user, endpoint);
       } else if (resets.get() == resetsBefore) {
-        refusals.put(user, endpoint, plan, cost, at, outcome, (Long) reply.get(1 + 2 * plan.size()));
+        refusals.put(user, endpoint, plan, cost, at, outcome, (Long) reply.get(1 + 2 * plan.checkedSize()));
         if (resets.get() != resetsBefore) {
           // A reset ended between the test and the put, and may have cleared the cache before it.
           refusals.forget(user, endpoint);
@@ -242,10 +263,10 @@ public final class RedisWindowStore implements WindowStore {
   public WindowReading read(String user, String endpoint, WindowPlan plan, long nowMillis) {
     List<Object> reply;
     try {
-      reply = step(READ, user, endpoint, plan, 1, nowMillis);
+      reply = step(READ, user, endpoint, plan, 1, 0, nowMillis);
     } catch (Unavailable e) {
       return switch (decision(e)) {
-        case LOCAL -> local(plan).read(user, endpoint, plan, nowMillis);
+        case LOCAL -> local(plan.bucketCount()).read(user, endpoint, plan, nowMillis);
         case OPEN -> WindowReading.empty(plan);
         case CLOSED -> throw unavailable(e);
       };
@@ -258,6 +279,167 @@ public final class RedisWindowStore implements WindowStore {
       resets[i] = (Long) reply.get(1 + n + i);
     }
     return new WindowReading(counts, resets);
+  }
+
+  // ---- token windows ----
+
+  @Override
+  public TokenGrant reserveTokens(String user, String endpoint, WindowPlan plan, long tokens, long nowMillis) {
+    List<Object> reply;
+    try {
+      reply = step(RESERVE, user, endpoint, plan, tokens, 0, nowMillis);
+    } catch (Unavailable e) {
+      return switch (decision(e)) {
+        case LOCAL -> local(plan.bucketCount()).reserveTokens(user, endpoint, plan, tokens, nowMillis);
+        case OPEN -> new TokenGrant(openTokens(plan), COUNTED_NOWHERE);
+        case CLOSED -> throw unavailable(e);
+      };
+    }
+    Outcome outcome = outcome(reply, plan.tokenSize());
+    return new TokenGrant(outcome, outcome.admitted() ? (Long) reply.get(5) : 0);
+  }
+
+  /** An open-mode reservation: admitted, counting nothing, the token window of the least limit named. */
+  private static Outcome openTokens(WindowPlan plan) {
+    int tightest = -1;
+    long remaining = Long.MAX_VALUE;
+    for (int j = 0; j < plan.tokenSize(); j++) {
+      if (plan.tokenLimit(j) < remaining) {
+        remaining = plan.tokenLimit(j);
+        tightest = j;
+      }
+    }
+    return Outcome.admitted(tightest, 0, remaining, 0);
+  }
+
+  @Override
+  public void refundTokens(String user, String endpoint, WindowPlan plan, long tokens, long countedAt,
+      long nowMillis) {
+    tokenWrite(REFUND, user, endpoint, plan, tokens, countedAt, nowMillis);
+  }
+
+  @Override
+  public void debitTokens(String user, String endpoint, WindowPlan plan, long tokens, long nowMillis) {
+    tokenWrite(DEBIT, user, endpoint, plan, tokens, 0, nowMillis);
+  }
+
+  private void tokenWrite(byte[] op, String user, String endpoint, WindowPlan plan, long tokens, long countedAt,
+      long nowMillis) {
+    try {
+      step(op, user, endpoint, plan, tokens, countedAt, nowMillis);
+    } catch (Unavailable e) {
+      switch (decision(e)) {
+        case LOCAL -> {
+          WindowStore fallback = local(plan.bucketCount());
+          if (op == DEBIT) {
+            fallback.debitTokens(user, endpoint, plan, tokens, nowMillis);
+          } else {
+            fallback.refundTokens(user, endpoint, plan, tokens, countedAt, nowMillis);
+          }
+        }
+        case OPEN -> {
+          // Nothing is counted while Redis does not answer: nothing to add or give back.
+        }
+        case CLOSED -> throw unavailable(e);
+      }
+    }
+  }
+
+  @Override
+  public WindowReading readTokens(String user, String endpoint, WindowPlan plan, long nowMillis) {
+    int n = plan.tokenSize();
+    List<Object> reply;
+    try {
+      reply = step(READ_TOKENS, user, endpoint, plan, 1, 0, nowMillis);
+    } catch (Unavailable e) {
+      return switch (decision(e)) {
+        case LOCAL -> local(plan.bucketCount()).readTokens(user, endpoint, plan, nowMillis);
+        case OPEN -> new WindowReading(new long[n], new long[n]);
+        case CLOSED -> throw unavailable(e);
+      };
+    }
+    long[] counts = new long[n];
+    long[] resets = new long[n];
+    for (int j = 0; j < n; j++) {
+      counts[j] = (Long) reply.get(1 + j);
+      resets[j] = (Long) reply.get(1 + n + j);
+    }
+    return new WindowReading(counts, resets);
+  }
+
+  @Override
+  public boolean countsTokens() {
+    return true;
+  }
+
+  // ---- concurrency permits ----
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The permit is a member of the pair's sorted set in Redis, scored by its lease end on the
+   * script's clock; the id is random (63 bits), so instances need no shared counter.
+   */
+  @Override
+  public long acquirePermit(String user, String endpoint, int max, long leaseMillis, long nowMillis) {
+    try {
+      for (int attempt = 0; ; attempt++) {
+        long id = ThreadLocalRandom.current().nextLong(OPEN_PERMIT);
+        List<Object> reply = permitStep(ACQUIRE_PERMIT, user, endpoint, nowMillis, ascii(max), ascii(leaseMillis),
+            ascii(id));
+        long taken = (Long) reply.get(0);
+        if (taken == 1) {
+          return id;
+        } else if (taken == 0) {
+          return NO_PERMIT;
+        } else if (attempt >= 8) {
+          throw new Unavailable("no free permit id after " + attempt + " attempts", null);
+        }
+      }
+    } catch (Unavailable e) {
+      return switch (decision(e)) {
+        case LOCAL -> local(localBuckets()).acquirePermit(user, endpoint, max, leaseMillis, nowMillis);
+        case OPEN -> OPEN_PERMIT;
+        case CLOSED -> throw unavailable(e);
+      };
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Never throws for Redis's sake, whatever the fail mode: a permit that cannot be returned ends
+   * with its lease. A permit that Redis does not hold is looked for in the in-process fallback store
+   * (it may have granted it while Redis was not answering).
+   */
+  @Override
+  public boolean releasePermit(String user, String endpoint, long permit, long nowMillis) {
+    boolean released = false;
+    try {
+      released = (Long) permitStep(RELEASE_PERMIT, user, endpoint, nowMillis, ascii(permit)).get(0) == 1;
+    } catch (Unavailable e) {
+      // counted as a failure by the step; the lease ends by itself
+    }
+    WindowStore fallback = local;
+    return released || (fallback != null && fallback.releasePermit(user, endpoint, permit, nowMillis));
+  }
+
+  @Override
+  public int permitsHeld(String user, String endpoint, long nowMillis) {
+    try {
+      return ((Long) permitStep(PERMITS_HELD, user, endpoint, nowMillis).get(0)).intValue();
+    } catch (Unavailable e) {
+      return switch (decision(e)) {
+        case LOCAL -> local(localBuckets()).permitsHeld(user, endpoint, nowMillis);
+        case OPEN -> 0;
+        case CLOSED -> throw unavailable(e);
+      };
+    }
+  }
+
+  @Override
+  public boolean countsPermits() {
+    return true;
   }
 
   /**
@@ -346,7 +528,7 @@ public final class RedisWindowStore implements WindowStore {
       String endpoint = PairKeys.decodeName(kv.get(1).getValue());
       WindowPlan plan = plans.planFor(user, endpoint);
       steps.add(conn.async().evalsha(SHA, ScriptOutputType.MULTI, new byte[][] {pairKeys.get(i), keys.index(user)},
-          args(QUIET, user, endpoint, plan, 1, nowMillis)));
+          args(QUIET, user, endpoint, plan, 1, 0, nowMillis)));
     }
     int removed = 0;
     for (RedisFuture<List<Object>> step : steps) {
@@ -489,16 +671,29 @@ public final class RedisWindowStore implements WindowStore {
     RedisFuture<T> send(RedisAsyncCommands<byte[], byte[]> commands);
   }
 
-  private List<Object> step(byte[] op, String user, String endpoint, WindowPlan plan, long cost, long nowMillis)
+  private List<Object> step(byte[] op, String user, String endpoint, WindowPlan plan, long cost, long countedAt,
+      long nowMillis) throws Unavailable {
+    return eval(new byte[][] {keys.pair(user, endpoint), keys.index(user)},
+        args(op, user, endpoint, plan, cost, countedAt, nowMillis));
+  }
+
+  /** One permit step: op, now, then the op's own arguments. */
+  private List<Object> permitStep(byte[] op, String user, String endpoint, long nowMillis, byte[]... rest)
       throws Unavailable {
+    byte[][] args = new byte[2 + rest.length][];
+    args[0] = op;
+    args[1] = callerTime ? ascii(nowMillis) : REDIS_TIME;
+    System.arraycopy(rest, 0, args, 2, rest.length);
+    return eval(new byte[][] {keys.permits(user, endpoint)}, args);
+  }
+
+  private List<Object> eval(byte[][] keyArgs, byte[][] args) throws Unavailable {
     if (!breaker.allow()) {
       throw new Unavailable("the circuit breaker is open", null);
     }
     long deadline = System.nanoTime() + timeoutNanos;
     try {
       StatefulRedisConnection<byte[], byte[]> conn = connectionOrFail();
-      byte[][] keyArgs = {keys.pair(user, endpoint), keys.index(user)};
-      byte[][] args = args(op, user, endpoint, plan, cost, nowMillis);
       List<Object> reply;
       try {
         reply = await(conn.async().evalsha(SHA, ScriptOutputType.MULTI, keyArgs, args), deadline);
@@ -555,10 +750,15 @@ public final class RedisWindowStore implements WindowStore {
     }
   }
 
-  /** The script's arguments: op, now, cost, B, retention, names, n, then (field, W, limit) per window. */
-  private byte[][] args(byte[] op, String user, String endpoint, WindowPlan plan, long cost, long nowMillis) {
+  /**
+   * The script's arguments: op, now, cost, B, retention, names, n, then (field, W, limit) per request
+   * window, t, then (field, W, limit) per token window, then countedAt.
+   */
+  private byte[][] args(byte[] op, String user, String endpoint, WindowPlan plan, long cost, long countedAt,
+      long nowMillis) {
     int n = plan.size();
-    byte[][] args = new byte[8 + 3 * n][];
+    int t = plan.tokenSize();
+    byte[][] args = new byte[10 + 3 * (n + t)][];
     args[0] = op;
     args[1] = callerTime ? ascii(nowMillis) : REDIS_TIME;
     args[2] = ascii(cost);
@@ -572,6 +772,14 @@ public final class RedisWindowStore implements WindowStore {
       args[9 + 3 * i] = ascii(plan.windowMillis(i));
       args[10 + 3 * i] = ascii(plan.limit(i));
     }
+    int at = 8 + 3 * n;
+    args[at] = ascii(t);
+    for (int j = 0; j < t; j++) {
+      args[at + 1 + 3 * j] = TYPE_FIELDS[plan.tokenType(j).ordinal()];
+      args[at + 2 + 3 * j] = ascii(plan.tokenWindowMillis(j));
+      args[at + 3 + 3 * j] = ascii(plan.tokenLimit(j));
+    }
+    args[at + 1 + 3 * t] = op == REFUND ? ascii(countedAt) : ZERO;
     return args;
   }
 
@@ -579,7 +787,8 @@ public final class RedisWindowStore implements WindowStore {
     return Long.toString(value).getBytes(StandardCharsets.US_ASCII);
   }
 
-  private static Outcome outcome(List<Object> reply, WindowPlan plan) {
+  /** The script's admission or refusal; a refusal describes {@code n} windows. */
+  private static Outcome outcome(List<Object> reply, int n) {
     long kind = (Long) reply.get(0);
     if (kind == 1) {
       int tightest = ((Long) reply.get(1)).intValue();
@@ -587,7 +796,6 @@ public final class RedisWindowStore implements WindowStore {
       return Outcome.admitted(tightest, (Long) reply.get(2), remaining < 0 ? Long.MAX_VALUE : remaining,
           (Long) reply.get(4));
     }
-    int n = plan.size();
     long[] counts = new long[n];
     long[] waits = new long[n];
     for (int i = 0; i < n; i++) {
@@ -632,8 +840,8 @@ public final class RedisWindowStore implements WindowStore {
       long nowMillis) {
     return switch (decision(e)) {
       case LOCAL -> op == ACQUIRE
-          ? local(plan).acquire(user, endpoint, plan, cost, nowMillis)
-          : local(plan).check(user, endpoint, plan, cost, nowMillis);
+          ? local(plan.bucketCount()).acquire(user, endpoint, plan, cost, nowMillis)
+          : local(plan.bucketCount()).check(user, endpoint, plan, cost, nowMillis);
       case OPEN -> WindowMath.emptyPair(plan, cost, op == ACQUIRE);
       case CLOSED -> throw unavailable(e);
     };
@@ -645,16 +853,22 @@ public final class RedisWindowStore implements WindowStore {
         retry, e.getCause());
   }
 
-  private WindowStore local(WindowPlan plan) {
+  /** The bucket count of the fallback store, for calls without a plan (permits); 10 before any. */
+  private int localBuckets() {
+    int b = localBuckets;
+    return b == 0 ? 10 : b;
+  }
+
+  private WindowStore local(int bucketCount) {
     WindowStore store = local;
-    if (store == null || plan.bucketCount() != localBuckets) {
+    if (store == null || bucketCount != localBuckets) {
       synchronized (this) {
         store = local;
-        if (store == null || plan.bucketCount() != localBuckets) {
+        if (store == null || bucketCount != localBuckets) {
           // A limiter compiles every plan with one bucket count; a store used by several (or built
           // with another count) keeps the latest.
-          store = WindowStore.inMemory(localClock, localMaximumKeys, plan.bucketCount());
-          localBuckets = plan.bucketCount();
+          store = WindowStore.inMemory(localClock, localMaximumKeys, bucketCount);
+          localBuckets = bucketCount;
           local = store;
         }
       }
