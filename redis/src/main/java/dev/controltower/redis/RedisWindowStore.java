@@ -69,14 +69,26 @@ import org.slf4j.LoggerFactory;
  * latest admission, so Redis holds only active pairs. {@link #keys} and {@link #size} scan the keys
  * (SCAN on the one node this store talks to).
  *
+ * <p><b>Token windows and permits.</b> Token windows are windows of the pair's hash like the request
+ * windows (fields {@code M}, {@code H}, {@code D}); reservations, refunds, debits and token reads are
+ * steps of the same script, and an acquire refuses while a token window is full in the same
+ * {@code EVALSHA}. Concurrency permits are leases: a sorted set per pair,
+ * {@code <prefix>c:{<user tag>}<pair id>}, member = a random permit id, score = its lease end on the
+ * script's clock; expired members stop counting and the key expires with its longest lease, so a
+ * crashed instance cannot hold a user's slots for longer than the request's timeout.
+ *
  * <p><b>Refused pairs are cached locally</b> until their wait has passed (see {@code RefusalCache}): a
- * client hammering while limited costs no round trip, and the cache never admits.
+ * client hammering while limited costs no round trip, and the cache never admits. Plans with token
+ * windows are not cached: a refund, here or on another instance, can end a refusal by a full token
+ * window before any bucket dies, and a cached refusal would then refuse what Redis admits.
  *
  * <p><b>Faults.</b> Every call has a timeout ({@link Builder#timeout}, default 50 ms). A circuit
  * breaker stops calling a Redis that failed {@link Builder#circuitBreaker} times in a row and lets one
  * probe through after a delay; while Redis is not answering, the {@link FailMode} decides. Every such
  * decision is counted ({@link #counters()}); the breaker's opening and closing are logged once each,
- * never a request. Recovery is automatic: Lettuce reconnects, a probe closes the breaker, and the
+ * never a request. Token and permit calls follow the fail mode too (local: the in-process store;
+ * open: granted, counting nothing; closed: {@link StoreUnavailableException}), except
+ * {@link #releasePermit}, which never throws: a permit not returned ends with its lease. Recovery is automatic: Lettuce reconnects, a probe closes the breaker, and the
  * script is loaded again if Redis lost it.
  *
  * <p><b>Threads.</b> One shared connection, asynchronous and pipelined: a caller sends its command and
