@@ -102,9 +102,9 @@ class HttpSettingsTest {
     HttpSettings s = HttpSettings.fromMap(Map.of("max-keys", "200_000"));
 
     assertThat(s.maxKeys()).isEqualTo(200_000);
-    assertThat(s.memoryBound()).isEqualTo("max-keys 200000 (about 45 MB of heap at 241 bytes per pair)");
+    assertThat(s.memoryBound()).isEqualTo("max-keys 200000 (about 49 MB of heap at 257 bytes per pair)");
     assertThat(HttpSettings.defaults().maxKeys()).isEqualTo(1_000_000);
-    assertThat(HttpSettings.defaults().memoryBound()).isEqualTo("max-keys 1000000 (about 229 MB of heap at 241 bytes per pair)");
+    assertThat(HttpSettings.defaults().memoryBound()).isEqualTo("max-keys 1000000 (about 245 MB of heap at 257 bytes per pair)");
     assertThatThrownBy(() -> HttpSettings.fromMap(Map.of("max-keys", "0")))
         .hasMessage("max-keys must be a whole number >= 1 (pairs the limiter holds) but was '0'");
     assertThatThrownBy(() -> HttpSettings.fromMap(Map.of("max-keys", "lots")))

@@ -25,7 +25,7 @@ class MemoryBoundProcessTest {
 
     assertThat(p.exitValue()).as(out).isZero();
     assertThat(out).contains("admittedWhileExhausted=0")
-        .contains("max-keys 200000 (about 45 MB of heap at 241 bytes per pair)");
+        .contains("max-keys 200000 (about 49 MB of heap at 257 bytes per pair)");
     long flood = Long.parseLong(out.replaceAll("(?s).*flood=(\\d+).*", "$1"));
     assertThat(flood).as(out).isEqualTo(1_000_000); // well past the bound, five times over
     long tracked = Long.parseLong(out.replaceAll("(?s).*trackedKeys=(\\d+).*", "$1"));
