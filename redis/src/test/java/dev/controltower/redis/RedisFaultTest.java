@@ -213,7 +213,10 @@ class RedisFaultTest {
             .as("Lettuce threads of the one store").isLessThanOrEqualTo(5);
         assertThat(threadsAfter).as("no thread pile-up").isLessThanOrEqualTo(threadsBefore + 3);
         assertThat(traffic.calls.get()).isGreaterThan(10_000);
-        assertThat(store.counters().breakerOpens() - opensBefore).as("one opening per fault").isEqualTo(2);
+        // Each fault found the breaker open (asserted above), and it never flapped: at most one opening
+        // per fault. On two loaded cores a 50 ms timeout can open it just before a fault, which then finds
+        // it open already: one opening for two faults is possible, more than two is flapping.
+        assertThat(store.counters().breakerOpens() - opensBefore).as("openings for two faults").isBetween(1L, 2L);
       }
     }
   }
