@@ -22,6 +22,10 @@ import java.util.function.Function;
  *   <tr><td>{@code --hello-per-minute}</td><td>{@code CONTROLTOWER_HELLO_PER_MINUTE}</td><td>5</td></tr>
  *   <tr><td>{@code --max-llm-calls}</td><td>{@code CONTROLTOWER_MAX_LLM_CALLS}</td><td>10</td></tr>
  *   <tr><td>{@code --llm-latency-ms}</td><td>{@code CONTROLTOWER_LLM_LATENCY_MS}</td><td>0 (the fake LLM's delay)</td></tr>
+ *   <tr><td>{@code --tokens-per-minute}</td><td>{@code CONTROLTOWER_TOKENS_PER_MINUTE}</td><td>20000 (LLM tokens
+ *       per user per minute on {@code /api/agent/run}; 0 turns the token budget off)</td></tr>
+ *   <tr><td>{@code --max-concurrent-runs}</td><td>{@code CONTROLTOWER_MAX_CONCURRENT_RUNS}</td><td>2 (agent runs
+ *       of one user at once on {@code /api/agent/run}; 0 = unlimited)</td></tr>
  *   <tr><td>{@code --store}</td><td>{@code CONTROLTOWER_STORE}</td><td>{@code memory}; {@code redis} shares the
  *       limits with every instance on the same Redis</td></tr>
  *   <tr><td>{@code --redis-uri}</td><td>{@code CONTROLTOWER_REDIS_URI}</td><td>none; required with
@@ -44,10 +48,12 @@ import java.util.function.Function;
  * @param redisUri the Redis to count in with {@code redis}, else null
  * @param storeOptions the store's own settings that were given ({@code store-timeout},
  *     {@code fail-mode}), checked by the store when the app starts
+ * @param tokensPerMinute LLM tokens per user per minute on {@code /api/agent/run}, 0 = no token budget
+ * @param maxConcurrentRuns agent runs of one user at once on {@code /api/agent/run}, 0 = unlimited
  */
 public record AppConfig(String host, int port, String adminToken, boolean adminTokenGenerated,
     int requestsPerMinute, int helloPerMinute, int maxLlmCalls, int llmLatencyMillis, String store,
-    String redisUri, Map<String, String> storeOptions) {
+    String redisUri, Map<String, String> storeOptions, int tokensPerMinute, int maxConcurrentRuns) {
 
   /**
    * Validates every setting.
@@ -70,6 +76,12 @@ public record AppConfig(String host, int port, String adminToken, boolean adminT
     positive("max-llm-calls", maxLlmCalls);
     if (llmLatencyMillis < 0 || llmLatencyMillis > 60_000) {
       throw new IllegalArgumentException("llm-latency-ms must be between 0 and 60000 but was " + llmLatencyMillis);
+    }
+    if (tokensPerMinute < 0) {
+      throw new IllegalArgumentException("tokens-per-minute must be 0 (off) or more but was " + tokensPerMinute);
+    }
+    if (maxConcurrentRuns < 0) {
+      throw new IllegalArgumentException("max-concurrent-runs must be 0 (unlimited) or more but was " + maxConcurrentRuns);
     }
     if (!"memory".equals(store) && !"redis".equals(store)) {
       throw new IllegalArgumentException("store must be memory or redis but was '" + store + "'");
@@ -95,6 +107,19 @@ public record AppConfig(String host, int port, String adminToken, boolean adminT
     this(host, port, adminToken, adminTokenGenerated, requestsPerMinute, helloPerMinute, maxLlmCalls,
         llmLatencyMillis, "memory", null, Map.of());
   }
+
+  /** The settings with the default token budget (20,000 per minute) and 2 runs at once. */
+  public AppConfig(String host, int port, String adminToken, boolean adminTokenGenerated, int requestsPerMinute,
+      int helloPerMinute, int maxLlmCalls, int llmLatencyMillis, String store, String redisUri,
+      Map<String, String> storeOptions) {
+    this(host, port, adminToken, adminTokenGenerated, requestsPerMinute, helloPerMinute, maxLlmCalls,
+        llmLatencyMillis, store, redisUri, storeOptions, DEFAULT_TOKENS_PER_MINUTE, DEFAULT_MAX_CONCURRENT_RUNS);
+  }
+
+  /** The default of {@code --tokens-per-minute}. */
+  public static final int DEFAULT_TOKENS_PER_MINUTE = 20_000;
+  /** The default of {@code --max-concurrent-runs}. */
+  public static final int DEFAULT_MAX_CONCURRENT_RUNS = 2;
 
   private static void positive(String name, int value) {
     if (value < 1) {
@@ -152,7 +177,8 @@ public record AppConfig(String host, int port, String adminToken, boolean adminT
         integer("hello-per-minute", value.apply("hello-per-minute")),
         integer("max-llm-calls", value.apply("max-llm-calls")),
         integer("llm-latency-ms", value.apply("llm-latency-ms")), value.apply("store"), value.apply("redis-uri"),
-        storeOptions(value));
+        storeOptions(value), integer("tokens-per-minute", value.apply("tokens-per-minute")),
+        integer("max-concurrent-runs", value.apply("max-concurrent-runs")));
   }
 
   private static Map<String, String> storeOptions(Function<String, String> value) {
@@ -176,6 +202,8 @@ public record AppConfig(String host, int port, String adminToken, boolean adminT
     KNOWN.put("hello-per-minute", "5");
     KNOWN.put("max-llm-calls", "10");
     KNOWN.put("llm-latency-ms", "0");
+    KNOWN.put("tokens-per-minute", String.valueOf(DEFAULT_TOKENS_PER_MINUTE));
+    KNOWN.put("max-concurrent-runs", String.valueOf(DEFAULT_MAX_CONCURRENT_RUNS));
     KNOWN.put("store", "memory");
     KNOWN.put("redis-uri", null);
     KNOWN.put("store-timeout", null);

@@ -36,6 +36,8 @@ public final class ExampleApp {
   public static final String CONFIG_ATTRIBUTE = "dev.controltower.example.AppConfig";
   /** Servlet-context attribute with the {@link PrometheusMeterRegistry} that {@code /admin/metrics} scrapes. */
   public static final String REGISTRY_ATTRIBUTE = "dev.controltower.example.PrometheusMeterRegistry";
+  /** The agent demo's endpoint, with its token budget and its limit of runs at once. */
+  static final String AGENT_RUN = "/api/agent/run";
 
   private final Server server;
   private final AppConfig config;
@@ -76,6 +78,14 @@ public final class ExampleApp {
         .defaultConfig(RateLimitConfig.builder().requestsPerMinute(config.requestsPerMinute()).build());
     RateLimiter limiter = (store == null ? limits : limits.bucketCount(10).store(store)).build();
     limiter.setEndpointLimits("/api/hello", RateLimitConfig.builder().requestsPerMinute(config.helloPerMinute()).build());
+    // The agent demo's LLM budget: tokens per user per minute (the fake agent reserves an estimate before
+    // each LLM call and records the actual) and runs per user at once. A store that cannot count tokens
+    // or permits (Redis, until it can) keeps only the request limits: the limiter would refuse the config.
+    limiter.setEndpointLimits(AGENT_RUN, RateLimitConfig.builder()
+        .requestsPerMinute(config.requestsPerMinute())
+        .tokensPerMinute(store == null || store.countsTokens() ? config.tokensPerMinute() : 0)
+        .maxConcurrentRequests(store == null || store.countsPermits() ? config.maxConcurrentRuns() : 0)
+        .build());
     ResourceTracker tracker = ResourceTracker.builder()
         .defaultQuota(ResourceQuota.builder().maxLlmCalls(config.maxLlmCalls()).build())
         .build();
@@ -177,6 +187,16 @@ public final class ExampleApp {
     out.println("    curl -i -X POST '" + base + "/api/agent/run?steps=20'");
     out.println("  An agent that finishes within its quota:");
     out.println("    curl -i -X POST '" + base + "/api/agent/run?steps=5'");
+    RateLimitConfig agent = limiter.getConfig("anyone", AGENT_RUN);
+    if (agent.tokensPerMinute() > 0) {
+      out.println("  A token budget (" + agent.tokensPerMinute() + " per minute): the third run in a minute ends in"
+          + " 429 tokens-minute:");
+      out.println("    curl -i -X POST '" + base + "/api/agent/run?steps=10'");
+    }
+    if (agent.maxConcurrentRequests() > 0) {
+      out.println("  At most " + agent.maxConcurrentRequests() + " runs at once, then 429 concurrent-requests:");
+      out.println("    curl -i -X POST '" + base + "/api/agent/run?steps=5&latency_ms=1000'");
+    }
     out.println("  JAX-RS, keyed by route template (GET /users/{id}):");
     out.println("    curl -i " + base + "/v1/users/42");
     // A configured token is the operator's secret: it never reaches stdout (logs, CI output, terminals

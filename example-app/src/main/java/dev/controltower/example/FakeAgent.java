@@ -10,9 +10,13 @@ import java.util.Map;
  * A pretend LLM agent: each step asks a fake LLM what to do (one LLM call, with made-up token counts)
  * and, on most steps, calls a fake tool. Every call is recorded in the request's {@link ProcessContext},
  * which throws {@link dev.controltower.http.QuotaExceededException} the moment the run is over its quota:
- * that is how a runaway agent is stopped.
+ * that is how a runaway agent is stopped. Before each LLM call the agent reserves the most the call can
+ * cost in the user's token budget ({@link ProcessContext#reserveTokens}); recording the call settles the
+ * reservation with the actual count, so a run never takes the budget over its limit.
  */
 final class FakeAgent {
+  /** The fake LLM's output cap, what a call is reserved for on top of its prompt (outputs are 120..209). */
+  static final int MAX_OUTPUT_TOKENS = 256;
   private final int llmLatencyMillis;
 
   FakeAgent(int llmLatencyMillis) {
@@ -32,10 +36,14 @@ final class FakeAgent {
     List<String> transcript = new ArrayList<>();
     int delay = latencyMillis >= 0 ? latencyMillis : llmLatencyMillis;
     for (int step = 1; step <= steps; step++) {
+      int tokensIn = 300 + 40 * step;
+      // Before the call, reserve what it can cost at most: the prompt plus the output cap (max_tokens).
+      // A refusal throws TokenLimitExceededException, which the kit answers with 429 tokens-minute; the
+      // actual count below settles the reservation and gives back the rest.
+      process.reserveTokens(tokensIn + MAX_OUTPUT_TOKENS);
       if (delay > 0) {
         Thread.sleep(delay);
       }
-      int tokensIn = 300 + 40 * step;
       int tokensOut = 120 + (step * 37) % 90;
       process.recordLlmCall(tokensIn, tokensOut);
       if (step % 3 != 0) {

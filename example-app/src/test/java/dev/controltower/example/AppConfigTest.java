@@ -15,6 +15,20 @@ class AppConfigTest {
     assertThat(c.host()).isEqualTo("127.0.0.1");
     assertThat(c.adminTokenGenerated()).isTrue();
     assertThat(c.adminToken()).hasSize(32);
+    assertThat(c.tokensPerMinute()).isEqualTo(20_000);
+    assertThat(c.maxConcurrentRuns()).isEqualTo(2);
+  }
+
+  @Test
+  void from_llmBudget_fromOptionOrEnvironment() {
+    Map<String, String> env = Map.of("CONTROLTOWER_TOKENS_PER_MINUTE", "5000", "CONTROLTOWER_MAX_CONCURRENT_RUNS", "4");
+    AppConfig c = AppConfig.from(new String[] {"--max-concurrent-runs=1"}, env::get);
+    assertThat(c.tokensPerMinute()).isEqualTo(5_000);
+    assertThat(c.maxConcurrentRuns()).isEqualTo(1);
+    assertThatThrownBy(() -> AppConfig.from(new String[] {"--tokens-per-minute=-1"}, n -> null))
+        .hasMessage("tokens-per-minute must be 0 (off) or more but was -1");
+    assertThatThrownBy(() -> AppConfig.from(new String[] {"--max-concurrent-runs=two"}, n -> null))
+        .hasMessage("max-concurrent-runs must be an integer but was 'two'");
   }
 
   @Test

@@ -125,6 +125,14 @@ class DashboardBrowserTest {
     assertThat(users).as("the traffic's user appears with both endpoints")
         .contains("data-user=\"ip:127.0.0.1\"").contains(">/api/hello<").contains(">GET /users/{id}<")
         .doesNotContain("no traffic yet");
+    assertThat(dom).as("the users table has the token and in-flight columns")
+        .contains("<th>tokens / min</th>").contains("<th>in flight</th>");
+    String agentRow = between(users, "data-endpoint=\"/api/agent/run\"", "</tr>");
+    assertThat(agentRow).as("the running agent's tokens (its reservation) and its slot, from the usage data")
+        .containsPattern("class=\"tokens\"><span class=\"bar\">.*?</span><span>[1-9]\\d* / 20000</span>")
+        .contains("<span>1 / 2</span>");
+    assertThat(between(users, "data-endpoint=\"/api/hello\"", "</tr>")).as("no token window on /api/hello")
+        .contains("class=\"empty tokens\">–<");
     String processes = between(dom, "<tbody id=\"processes\">", "</tbody>");
     assertThat(processes).as("the slow agent run is listed as an active process")
         .contains("data-pid=").contains(">running<").doesNotContain("no active process");
