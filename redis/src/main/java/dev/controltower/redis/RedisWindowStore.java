@@ -1,6 +1,7 @@
 package dev.controltower.redis;
 
 import dev.controltower.resources.RateLimitKey;
+import dev.controltower.spi.ControlTowerListener;
 import dev.controltower.spi.Outcome;
 import dev.controltower.spi.StoreUnavailableException;
 import dev.controltower.spi.TokenGrant;
@@ -129,6 +130,8 @@ public final class RedisWindowStore implements WindowStore {
   private final RedisURI uri;
   private final ClientResources resources;
   private final RedisClient client;
+  /** The store events' listener; {@link ControlTowerListener#NOOP} when none. */
+  private final ControlTowerListener listener;
   private final long timeoutNanos;
   private final long maintenanceTimeoutNanos;
   private final FailMode failMode;
@@ -174,6 +177,7 @@ public final class RedisWindowStore implements WindowStore {
       long closedRefusals, long cachedRefusals) {}
 
   private RedisWindowStore(Builder b) {
+    this.listener = b.listener == null ? ControlTowerListener.NOOP : ControlTowerListener.guarded(b.listener);
     this.uri = b.uri;
     this.timeoutNanos = b.timeout.toNanos();
     this.maintenanceTimeoutNanos = Math.max(timeoutNanos, TimeUnit.SECONDS.toNanos(2));
@@ -703,7 +707,8 @@ public final class RedisWindowStore implements WindowStore {
     if (!breaker.allow()) {
       throw new Unavailable("the circuit breaker is open", null);
     }
-    long deadline = System.nanoTime() + timeoutNanos;
+    long start = System.nanoTime();
+    long deadline = start + timeoutNanos;
     try {
       StatefulRedisConnection<byte[], byte[]> conn = connectionOrFail();
       List<Object> reply;
@@ -717,6 +722,9 @@ public final class RedisWindowStore implements WindowStore {
         reply = await(conn.async().evalsha(SHA, ScriptOutputType.MULTI, keyArgs, args), deadline);
       }
       onSuccess();
+      if (listener != ControlTowerListener.NOOP) {
+        listener.onStoreLatency("eval", System.nanoTime() - start);
+      }
       return reply;
     } catch (Unavailable e) {
       onFailure(e);
@@ -826,6 +834,7 @@ public final class RedisWindowStore implements WindowStore {
 
   private void onSuccess() {
     if (breaker.success() == CircuitBreaker.Change.CLOSED) {
+      listener.onBreakerStateChanged("closed");
       LOG.info("Redis at {} answers again; leaving fail mode {}", describe(uri), failMode.wireName());
     }
   }
@@ -834,12 +843,14 @@ public final class RedisWindowStore implements WindowStore {
     failures.increment();
     if (breaker.failure() == CircuitBreaker.Change.OPENED) {
       breakerOpens.increment();
+      listener.onBreakerStateChanged("open");
       LOG.warn("Redis at {} is failing ({}); circuit breaker open, fail mode {} until a probe succeeds",
           describe(uri), e.getMessage(), failMode.wireName());
     }
   }
 
   private FailMode decision(Unavailable e) {
+    listener.onStoreFallback(failMode.wireName());
     switch (failMode) {
       case LOCAL -> localDecisions.increment();
       case OPEN -> openAdmits.increment();
@@ -977,6 +988,7 @@ public final class RedisWindowStore implements WindowStore {
     private String keyPrefix = "controltower:";
     private FailMode failMode = FailMode.LOCAL;
     private InstantSource clock;
+    private ControlTowerListener listener;
     private int breakerFailures = 3;
     private Duration breakerProbeAfter = Duration.ofMillis(500);
     private int refusalCacheSize = 10_000;
@@ -1106,6 +1118,19 @@ public final class RedisWindowStore implements WindowStore {
         throw new IllegalArgumentException("localMaximumKeys must be >= 1 but was " + maximumKeys);
       }
       this.localMaximumKeys = maximumKeys;
+      return this;
+    }
+
+    /**
+     * Told of the store's own events: each fail-mode decision ({@code onStoreFallback} with the mode),
+     * each breaker change ({@code onBreakerStateChanged}: {@code open}, {@code closed}) and each script
+     * call's latency ({@code onStoreLatency("eval", nanos)}); default none. A listener that throws is
+     * logged once and never breaks a call.
+     */
+    public Builder listener(ControlTowerListener listener) {
+      Objects.requireNonNull(listener, "listener must not be null");
+      once("listener");
+      this.listener = listener;
       return this;
     }
 
