@@ -104,6 +104,17 @@ public abstract class ConcurrencyLimitContract extends StoreContract {
   @ValueSource(ints = {1, 3, 8})
   void acquirePermit_32ThreadsOn10000Requests_neverHoldMoreThanTheMax_andNoneAfter(int max) throws Exception {
     RateLimiter limiter = limiter(max);
+    // The max is reachable, deterministically: max holders at once, and one more is refused.
+    List<ConcurrencyPermit> holders = new ArrayList<>();
+    for (int i = 0; i < max; i++) {
+      ConcurrencyPermit p = limiter.acquirePermit("u", "/run", LEASE);
+      assertThat(p.granted()).as("permit %d of %d", i + 1, max).isTrue();
+      holders.add(p);
+    }
+    assertThat(limiter.acquirePermit("u", "/run", LEASE).granted()).as("one more than the max").isFalse();
+    for (ConcurrencyPermit p : holders) {
+      assertThat(p.release()).isTrue();
+    }
     AtomicInteger running = new AtomicInteger();
     AtomicInteger highest = new AtomicInteger();
     AtomicInteger refused = new AtomicInteger();
@@ -148,7 +159,9 @@ public abstract class ConcurrencyLimitContract extends StoreContract {
       pool.shutdownNow();
     }
     assertThat(highest.get()).as("most permits held at once").isLessThanOrEqualTo(max);
-    assertThat(highest.get()).as("the load must reach the max").isEqualTo(max);
+    // How close the random load came to the max depends on scheduling (2 cores, a shared store's round
+    // trips); it is measured and printed, and the max was reached deterministically above.
+    assertThat(highest.get()).as("the load held permits").isPositive();
     assertThat(refused.get()).isPositive();
     assertThat(held(limiter)).isZero();
     System.out.printf("concurrency contract (%s): max %d, most held at once %d, refused %d of %d%n",

@@ -62,6 +62,8 @@ public abstract class TokenPropertyContract extends StoreContract {
               continue;
             }
             granted.incrementAndGet();
+            // The count the reservation itself was admitted at: a real reading, seen by every worker.
+            highest.accumulateAndGet(r.result().current(), Math::max);
             long actual = random.nextInt((int) estimate + 1);
             if (overshoot && random.nextInt(5) == 0) {
               long over = 1 + random.nextInt(500);
