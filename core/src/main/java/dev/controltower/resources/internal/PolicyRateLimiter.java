@@ -154,10 +154,11 @@ public final class PolicyRateLimiter implements RateLimiter {
   public RateLimitResult checkRateLimit(String userId, String endpoint, boolean record) {
     WindowPlan plan = planFor(userId, endpoint);
     Outcome outcome = outcome(userId, endpoint, plan, 1, record);
+    RateLimitResult result = result(outcome, plan, 1);
     if (record) {
-      report(endpoint, plan, outcome);
+      report(endpoint, plan, outcome, result);
     }
-    return result(outcome, plan, 1);
+    return result;
   }
 
   @Override
@@ -165,8 +166,9 @@ public final class PolicyRateLimiter implements RateLimiter {
     Checks.positive("cost", cost);
     WindowPlan plan = planFor(userId, endpoint);
     Outcome outcome = outcome(userId, endpoint, plan, cost, true);
-    report(endpoint, plan, outcome);
-    return result(outcome, plan, cost);
+    RateLimitResult result = result(outcome, plan, cost);
+    report(endpoint, plan, outcome, result);
+    return result;
   }
 
   @Override
@@ -180,16 +182,20 @@ public final class PolicyRateLimiter implements RateLimiter {
     Compiled compiled = compiledFor(userId, endpoint);
     WindowPlan plan = compiled.plan();
     Outcome outcome = outcome(userId, endpoint, plan, cost, record);
-    if (record) {
-      report(endpoint, plan, outcome);
-    }
     if (outcome.admitted()) {
+      RateLimitResult result = admitted(outcome, plan);
+      if (record) {
+        report(endpoint, plan, outcome, result);
+      }
       int tightest = outcome.tightest();
-      return new RateLimitDecision(admitted(outcome, plan), compiled.config(),
+      return new RateLimitDecision(result, compiled.config(),
           tightest < 0 ? null : plan.type(tightest), WindowMath.ceilSeconds(outcome.resetMillis()), List.of());
     }
     int naming = naming(outcome);
     RateLimitResult result = refused(outcome, plan, cost, naming);
+    if (record) {
+      report(endpoint, plan, outcome, result);
+    }
     return refusedDecision(outcome, result, compiled.config(), plan::checkedType, naming);
   }
 
@@ -222,12 +228,12 @@ public final class PolicyRateLimiter implements RateLimiter {
    * With no listener this is a call of an empty method on {@link ControlTowerListener#NOOP}, which
    * the JIT inlines; the window is an array read either way.
    */
-  private void report(String endpoint, WindowPlan plan, Outcome outcome) {
+  private void report(String endpoint, WindowPlan plan, Outcome outcome, RateLimitResult result) {
     if (outcome.admitted()) {
       int tightest = outcome.tightest();
       listener.onAdmitted(endpoint, tightest < 0 ? null : plan.type(tightest));
     } else {
-      listener.onRejected(endpoint, plan.checkedType(naming(outcome)));
+      listener.onRejected(endpoint, result.limitType()); // the naming window, found once by the result
     }
   }
 
