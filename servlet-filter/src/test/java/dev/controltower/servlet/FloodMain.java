@@ -2,10 +2,6 @@ package dev.controltower.servlet;
 
 import dev.controltower.http.Admission;
 import dev.controltower.http.RequestGate;
-import jakarta.servlet.FilterConfig;
-import jakarta.servlet.ServletContext;
-import java.util.Collections;
-import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +31,7 @@ public final class FloodMain {
       params.put("max-keys", args[1]);
     }
     RateLimitFilter filter = new RateLimitFilter();
-    filter.init(config(params));
+    filter.init(InitTest.config(params));
     RequestGate gate = filter.gate();
 
     String exhausted = gate.clientKey(null, forwardedFor("198.51.100.7"), "10.0.0.1");
@@ -78,29 +74,5 @@ public final class FloodMain {
   private static Function<String, List<String>> forwardedFor(String ip) {
     List<String> value = List.of(ip);
     return name -> name.equalsIgnoreCase("X-Forwarded-For") ? value : List.of();
-  }
-
-  private static FilterConfig config(Map<String, String> params) {
-    return new FilterConfig() {
-      @Override
-      public String getFilterName() {
-        return "flooded";
-      }
-
-      @Override
-      public ServletContext getServletContext() {
-        return null;
-      }
-
-      @Override
-      public String getInitParameter(String name) {
-        return params.get(name);
-      }
-
-      @Override
-      public Enumeration<String> getInitParameterNames() {
-        return Collections.enumeration(params.keySet());
-      }
-    };
   }
 }

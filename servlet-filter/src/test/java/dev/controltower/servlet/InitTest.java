@@ -18,8 +18,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class InitTest {
 
-  /** A filter configuration from a map, the shape a container hands over. */
-  private static FilterConfig config(Map<String, String> params) {
+  /** A filter configuration from a map, the shape a container hands over (also FloodMain's). */
+  static FilterConfig config(Map<String, String> params) {
     return new FilterConfig() {
       @Override
       public String getFilterName() {
