@@ -24,6 +24,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.Consumes;
 import jakarta.servlet.ServletContext;
 import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import dev.controltower.http.HttpAttributes;
 import jakarta.ws.rs.core.Response;
@@ -152,9 +153,11 @@ public final class AdminResource {
   @PATCH
   @Path("processes/{pid}/quota")
   @Consumes(MediaType.APPLICATION_JSON)
-  public Response adjust(@PathParam("pid") String pid, InputStream in) throws IOException {
-    byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
-    if (bytes.length > MAX_BODY_BYTES) {
+  public Response adjust(@PathParam("pid") String pid, @Context HttpHeaders headers, InputStream in) throws IOException {
+    // A declared length over the bound is refused before a byte is read: a client that sent
+    // "Expect: 100-continue" (curl does for large bodies) then never sends the body at all.
+    byte[] bytes = headers.getLength() > MAX_BODY_BYTES ? null : in.readNBytes(MAX_BODY_BYTES + 1);
+    if (bytes == null || bytes.length > MAX_BODY_BYTES) {
       return badRequest("the body must be at most " + MAX_BODY_BYTES + " bytes");
     }
     JsonNode body;

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -106,8 +109,9 @@ class AdminSurfaceTest {
   void patch_deeplyNestedHugeOrOversizedBody_is400WithoutEchoOrStackTrace() throws Exception {
     String deep = "{\"max_llm_calls\":" + "[".repeat(2000) + "]".repeat(2000) + "}";
     String hugeValue = "{\"max_llm_calls\":\"" + "A".repeat(3000) + "\"}";
-    String oversized = "{\"max_llm_calls\":\"" + "B".repeat(10 * 1024 * 1024) + "\"}";
     String longName = "{\"" + "C".repeat(3000) + "\":1}";
+
+    String oversized = "{\"max_llm_calls\":\"" + "B".repeat(AdminResource.MAX_BODY_BYTES) + "\"}";
 
     for (String body : new String[] {deep, hugeValue, oversized, longName}) {
       HttpResponse<String> r = send("PATCH", "/admin/api/processes/p-1/quota", TOKEN, body);
@@ -117,6 +121,42 @@ class AdminSurfaceTest {
           .doesNotContain("BBBB").doesNotContain("CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC")
           .doesNotContain("Exception").doesNotContain("at com.");
     }
+  }
+
+  /**
+   * A body declared far over the bound is refused from its headers alone, before a byte of it is read:
+   * the client here sends the headers of a 10 MiB body and then nothing, as curl does while it waits
+   * for "100 Continue". (Sending the 10 MiB outright would race: an early answer followed by a close
+   * can be lost to a TCP reset while the client is still writing, which no server can prevent.)
+   */
+  @Test
+  void patch_declaredOversizedBody_isRefusedBeforeItIsSent() throws Exception {
+    URI base = URI.create(app.baseUrl());
+    try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+      socket.setSoTimeout(10_000);
+      String head = "PATCH /admin/api/processes/p-1/quota HTTP/1.1\r\nHost: " + base.getHost() + "\r\n"
+          + "Authorization: Bearer " + TOKEN + "\r\nContent-Type: application/json\r\n"
+          + "Content-Length: " + (10 * 1024 * 1024) + "\r\nExpect: 100-continue\r\n\r\n";
+      socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+
+      String answer = readHead(socket.getInputStream());
+
+      assertThat(answer).startsWith("HTTP/1.1 400 ").doesNotContain("100 Continue");
+    }
+  }
+
+  /** The status line and headers of one response (a timeout if the server waits for the body instead). */
+  private static String readHead(InputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int c = in.read();
+      if (c < 0) {
+        break;
+      }
+      head.append((char) c);
+    }
+    return head.toString();
   }
 
   @Test
