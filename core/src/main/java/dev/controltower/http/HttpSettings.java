@@ -402,7 +402,9 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
     if (store.isMemory()) {
       return b.maximumKeys(maxKeys).build();
     }
-    WindowStore windows = store.newStore(Thread.currentThread().getContextClassLoader(), LIMITER_BUCKETS);
+    // The store reports its own events (fallbacks, breaker, latency) to the same listener.
+    WindowStore windows = store.newStore(Thread.currentThread().getContextClassLoader(), LIMITER_BUCKETS,
+        listener == null ? dev.controltower.spi.ControlTowerListener.NOOP : listener);
     return b.bucketCount(LIMITER_BUCKETS).store(windows).build();
   }
 

@@ -1,5 +1,6 @@
 package dev.controltower.http;
 
+import dev.controltower.spi.ControlTowerListener;
 import dev.controltower.spi.WindowStore;
 import dev.controltower.spi.WindowStoreProvider;
 import java.util.LinkedHashMap;
@@ -95,7 +96,19 @@ public record StoreSettings(String name, Map<String, String> options) {
    *     or naming the artifact to add when no provider of that name is on the class path
    */
   public WindowStore newStore(ClassLoader loader, int bucketCount) {
-    return isMemory() ? null : provider(loader).create(options, bucketCount);
+    return newStore(loader, bucketCount, ControlTowerListener.NOOP);
+  }
+
+  /**
+   * Like {@link #newStore(ClassLoader, int)}, with a store that reports its own events (fail-mode
+   * decisions, breaker changes, latency) to {@code listener}; give it the limiter's listener.
+   *
+   * @param listener the listener; {@link ControlTowerListener#NOOP} for none
+   * @throws NullPointerException if {@code listener} is null
+   */
+  public WindowStore newStore(ClassLoader loader, int bucketCount, ControlTowerListener listener) {
+    Objects.requireNonNull(listener, "listener must not be null");
+    return isMemory() ? null : provider(loader).create(options, bucketCount, listener);
   }
 
   /**

@@ -26,6 +26,20 @@ public interface WindowStoreProvider {
   WindowStore create(Map<String, String> settings, int bucketCount);
 
   /**
+   * A new store that reports its own events (fail-mode decisions, breaker changes, backend latency) to
+   * {@code listener}: the limiter's listener, when configuration built both. The default ignores the
+   * listener, for a store that has no events of its own.
+   *
+   * @param listener the listener; {@link ControlTowerListener#NOOP} for none
+   * @throws IllegalArgumentException as {@link #create(Map, int)} does
+   * @throws NullPointerException if {@code listener} is null
+   */
+  default WindowStore create(Map<String, String> settings, int bucketCount, ControlTowerListener listener) {
+    Objects.requireNonNull(listener, "listener must not be null");
+    return create(settings, bucketCount);
+  }
+
+  /**
    * Checks the settings as {@link #create} would, without connecting to anything, so that a deployment
    * can fail on a bad value before the first request. The default checks nothing.
    *

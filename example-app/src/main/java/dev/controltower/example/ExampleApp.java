@@ -72,7 +72,8 @@ public final class ExampleApp {
     if (config.redisUri() != null) {
       storeOptions.put("redis-uri", config.redisUri());
     }
-    WindowStore store = new StoreSettings(config.store(), storeOptions).newStore(ExampleApp.class.getClassLoader(), 10);
+    WindowStore store = new StoreSettings(config.store(), storeOptions).newStore(ExampleApp.class.getClassLoader(), 10,
+        metrics); // the store's fallbacks, breaker changes and latency go to /admin/metrics too
     RateLimiter.Builder limits = RateLimiter.builder()
         .listener(metrics)
         .defaultConfig(RateLimitConfig.builder().requestsPerMinute(config.requestsPerMinute()).build());

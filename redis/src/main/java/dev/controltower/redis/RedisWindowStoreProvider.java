@@ -1,5 +1,6 @@
 package dev.controltower.redis;
 
+import dev.controltower.spi.ControlTowerListener;
 import dev.controltower.spi.WindowStore;
 import dev.controltower.spi.WindowStoreProvider;
 import java.time.Duration;
@@ -30,7 +31,14 @@ public final class RedisWindowStoreProvider implements WindowStoreProvider {
 
   @Override
   public WindowStore create(Map<String, String> settings, int bucketCount) {
-    return configure(settings, RedisWindowStore.builder().bucketCount(bucketCount)).build();
+    return create(settings, bucketCount, ControlTowerListener.NOOP);
+  }
+
+  /** {@inheritDoc} Here: every fallback, breaker change and script latency. */
+  @Override
+  public WindowStore create(Map<String, String> settings, int bucketCount, ControlTowerListener listener) {
+    RedisWindowStore.Builder b = configure(settings, RedisWindowStore.builder().bucketCount(bucketCount));
+    return (listener == ControlTowerListener.NOOP ? b : b.listener(listener)).build();
   }
 
   private static RedisWindowStore.Builder configure(Map<String, String> settings, RedisWindowStore.Builder b) {

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.controltower.jaxrs.ProcessReleaseListener;
 import dev.controltower.jaxrs.QuotaFeature;
+import dev.controltower.http.HttpAttributes;
+import dev.controltower.resources.LimitType;
 import dev.controltower.servlet.RateLimitFilter;
+import dev.controltower.spi.ControlTowerListener;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterConfig;
 import jakarta.servlet.ServletContext;
@@ -26,6 +29,8 @@ import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.ee11.servlet.FilterHolder;
 import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee11.servlet.ServletHolder;
@@ -103,7 +108,14 @@ class RedisAdapterConfigurationTest {
   }
 
   private int servletServer(Map<String, String> params) throws Exception {
+    return servletServer(params, null);
+  }
+
+  private int servletServer(Map<String, String> params, ControlTowerListener listener) throws Exception {
     ServletContextHandler context = new ServletContextHandler("/");
+    if (listener != null) {
+      context.setAttribute(HttpAttributes.LISTENER, listener);
+    }
     FilterHolder filter = new FilterHolder(RateLimitFilter.class);
     filter.setInitParameters(params);
     context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
@@ -112,7 +124,14 @@ class RedisAdapterConfigurationTest {
   }
 
   private int jaxrsServer(Map<String, Object> properties) throws Exception {
+    return jaxrsServer(properties, null);
+  }
+
+  private int jaxrsServer(Map<String, Object> properties, ControlTowerListener listener) throws Exception {
     ServletContextHandler context = new ServletContextHandler("/");
+    if (listener != null) {
+      context.setAttribute(HttpAttributes.LISTENER, listener);
+    }
     ResourceConfig app = new ResourceConfig(Hello.class).register(QuotaFeature.class).addProperties(properties);
     context.addEventListener(new ProcessReleaseListener()); // closes the store it built when the context stops
     context.addServlet(new ServletHolder(new ServletContainer(app)), "/*");
@@ -151,6 +170,48 @@ class RedisAdapterConfigurationTest {
     assertThat(statuses.subList(0, 5)).containsOnly(200);
     assertThat(statuses.subList(5, 12)).containsOnly(429);
     assertThat(pairKeys()).isEqualTo(keysBefore + 1);
+  }
+
+  /** Counts decisions and the store's script latencies. */
+  private static final class Seen implements ControlTowerListener {
+    final AtomicLong admitted = new AtomicLong();
+    final List<String> latencies = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void onAdmitted(String endpoint, LimitType window) {
+      admitted.incrementAndGet();
+    }
+
+    @Override
+    public void onStoreLatency(String operation, long durationNanos) {
+      latencies.add(operation);
+    }
+  }
+
+  /**
+   * A store built from configuration (store=redis) reports its own events to the context's listener,
+   * as a store built in code does: with no code at all, the metrics still see the store.
+   */
+  @Test
+  void servletFilterAndJaxrsFeature_storeRedisFromConfiguration_reportStoreEventsToTheContextListener()
+      throws Exception {
+    Seen filterSeen = new Seen();
+    Seen featureSeen = new Seen();
+    Map<String, Object> properties = new java.util.HashMap<>();
+    redisParams(10).forEach((k, v) -> properties.put("controltower." + k, v));
+    int filtered = servletServer(redisParams(10), filterSeen);
+    int featured = jaxrsServer(properties, featureSeen);
+    String user = UUID.randomUUID().toString();
+
+    for (int i = 0; i < 3; i++) {
+      assertThat(get(filtered, "/x", user)).isEqualTo(200);
+      assertThat(get(featured, "/hello", user)).isEqualTo(200);
+    }
+
+    assertThat(filterSeen.admitted).hasValue(3);
+    assertThat(filterSeen.latencies).hasSize(3).containsOnly("eval");
+    assertThat(featureSeen.admitted).hasValue(3);
+    assertThat(featureSeen.latencies).hasSize(3).containsOnly("eval");
   }
 
   @Test

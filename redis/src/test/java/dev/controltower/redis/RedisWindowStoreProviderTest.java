@@ -26,6 +26,26 @@ class RedisWindowStoreProviderTest {
   }
 
   @Test
+  void create_withListener_reportsEachScriptCallsLatency() {
+    java.util.List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    dev.controltower.spi.ControlTowerListener listener = new dev.controltower.spi.ControlTowerListener() {
+      @Override
+      public void onStoreLatency(String operation, long durationNanos) {
+        seen.add(operation);
+      }
+    };
+    dev.controltower.spi.WindowPlan plan = dev.controltower.spi.WindowPlan.of(
+        dev.controltower.resources.RateLimitConfig.builder().requestsPerMinute(10).build(), 10);
+    try (WindowStore store = WindowStoreProvider.find("redis", LOADER).create(Map.of("redis-uri",
+        RedisServer.shared().uri(), "store-timeout", "2s"), 10, listener)) {
+      store.acquire("provider-listener-" + System.nanoTime(), "/e", plan, 1, 0);
+      store.acquire("provider-listener-" + System.nanoTime(), "/e", plan, 1, 0);
+    }
+
+    assertThat(seen).containsExactly("eval", "eval");
+  }
+
+  @Test
   void find_unknownStore_namesTheValueAndTheStoresFound() {
     assertThatThrownBy(() -> WindowStoreProvider.find("memcached", LOADER))
         .isInstanceOf(IllegalArgumentException.class)
