@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * the counts are in Redis.
  */
 class ExampleAppOnRedisTest {
+  private static final String TOKEN = "redis-admin-token-0123456789";
   private RedisServer redis;
   private final List<ExampleApp> apps = new ArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
@@ -56,7 +57,7 @@ class ExampleAppOnRedisTest {
   void twoAppsOnRedis_helloLimitOfFive_isSharedAndCountedInRedis() throws Exception {
     // A generous timeout: two busy cores; what is tested is the sharing, not the fail mode.
     ExampleApp a = start(new String[] {"--port=0", "--store=redis", "--redis-uri=" + redis.uri(),
-        "--store-timeout=2s", "--fail-mode=closed"}, Map.of());
+        "--store-timeout=2s", "--fail-mode=closed", "--admin-token=" + TOKEN}, Map.of());
     ExampleApp b = start(new String[] {"--port=0"}, Map.of("CONTROLTOWER_STORE", "redis",
         "CONTROLTOWER_REDIS_URI", redis.uri(), "CONTROLTOWER_STORE_TIMEOUT", "2s", "CONTROLTOWER_FAIL_MODE", "closed"));
 
@@ -69,6 +70,16 @@ class ExampleAppOnRedisTest {
     assertThat(statuses.subList(5, 8)).containsOnly(429);
     assertThat((List<?>) redis.command("KEYS", "*p:{*")).hasSize(1);
     assertThat(redis.calls("evalsha")).isGreaterThanOrEqualTo(5);
+    // The store the app built from --store=redis reports to the app's metrics: one script latency per
+    // call that reached Redis from app a (its three admitted hellos; a refusal may be answered locally).
+    HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(a.baseUrl() + "/admin/metrics"))
+        .header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(metrics.statusCode()).isEqualTo(200);
+    String count = metrics.body().lines().filter(l -> l.startsWith("controltower_store_latency_seconds_count{"))
+        .filter(l -> l.contains("operation=\"eval\"")).map(l -> l.substring(l.lastIndexOf(' ') + 1))
+        .findFirst().orElse("absent");
+    assertThat(count).isNotEqualTo("absent");
+    assertThat(Double.parseDouble(count)).isGreaterThanOrEqualTo(3);
   }
 
   @Test
