@@ -47,13 +47,25 @@ public class GateBenchmark {
   @Param({"none", "micrometer"})
   public String listener;
 
+  /**
+   * {@code default}: the draft fields and {@code X-Process-Id}; {@code bare}: {@code rate-limit-headers=none}
+   * and {@code process-id-header=none}, as {@code controltower-bare} in {@link HttpLoad}.
+   */
+  @Param({"default", "bare"})
+  public String fields;
+
   @Setup
   public void setUp() {
-    HttpSettings settings = HttpSettings.fromMap(Map.of(
+    Map<String, String> params = new java.util.HashMap<>(Map.of(
         "burst-size", Integer.toString(Integer.MAX_VALUE),
         "requests-per-minute", Integer.toString(Integer.MAX_VALUE),
         "requests-per-hour", Integer.toString(Integer.MAX_VALUE),
         "requests-per-day", Integer.toString(Integer.MAX_VALUE)));
+    if (fields.equals("bare")) {
+      params.put("rate-limit-headers", "none");
+      params.put("process-id-header", "none");
+    }
+    HttpSettings settings = HttpSettings.fromMap(params);
     RequestGate.Builder b = RequestGate.builder().settings(settings);
     if (listener.equals("micrometer")) {
       dev.controltower.micrometer.ControlTowerMetrics metrics = new dev.controltower.micrometer.ControlTowerMetrics();
