@@ -8,6 +8,7 @@ import dev.controltower.resources.ResourceTracker;
 import dev.controltower.resources.ResourceUsage;
 import dev.controltower.spi.ControlTowerListener;
 import dev.controltower.resources.TokenReservation;
+import dev.controltower.resources.internal.LocalResourceTracker;
 import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -46,24 +47,35 @@ public final class ProcessContext {
 
   private final RequestGate gate;
   private final ResourceTracker tracker;
-  private final String pid;
+  /**
+   * The pid; null until the first use of a process admitted without one (no header names it: see
+   * {@link RequestGate#admit}), which then tracks it from {@link #startMillis}. Guarded by this.
+   */
+  private String pid;
+  /** When a process without a pid was admitted, on the tracker's clock; -1 for one tracked at once. */
+  private final long startMillis;
   private final String userKey;
   private final String endpoint;
   private final ResourceQuota quota;
   private final ControlTowerListener listener;
   /** The request's concurrency slot, or null when its pair has no concurrency limit. */
   private final ConcurrencyPermit permit;
-  /** Reservations not yet settled, oldest first: the next LLM call settles the head. */
-  private final ArrayDeque<TokenReservation> pending = new ArrayDeque<>(2);
+  /** Reservations not yet settled, oldest first: the next LLM call settles the head; null before the first. */
+  private ArrayDeque<TokenReservation> pending;
   private boolean released;
   private QuotaViolation violation;
   private ProblemResponse tokenRefusal;
 
-  ProcessContext(RequestGate gate, ResourceTracker tracker, String pid, String userKey, String endpoint,
-      ResourceQuota quota, ConcurrencyPermit permit, ControlTowerListener listener) {
+  /**
+   * @param pid the tracked pid, or null to track one at first use (then {@code tracker} is a
+   *     {@link LocalResourceTracker} and {@code startMillis} the admission on its clock)
+   */
+  ProcessContext(RequestGate gate, ResourceTracker tracker, String pid, long startMillis, String userKey,
+      String endpoint, ResourceQuota quota, ConcurrencyPermit permit, ControlTowerListener listener) {
     this.gate = gate;
     this.tracker = tracker;
     this.pid = pid;
+    this.startMillis = startMillis;
     this.userKey = userKey;
     this.endpoint = endpoint;
     this.quota = quota;
@@ -71,8 +83,23 @@ public final class ProcessContext {
     this.permit = permit;
   }
 
-  /** The pid, as sent in {@code X-Process-Id}. */
-  public String pid() {
+  /**
+   * The pid, as sent in {@code X-Process-Id}. Where no header names it, the first use of the process
+   * (this, a record or a read) tracks it; after a release that came first, it is a fresh id that was
+   * never tracked.
+   */
+  public synchronized String pid() {
+    if (pid == null && released) {
+      pid = gate.untrackedPid();
+    }
+    return released ? pid : livePid();
+  }
+
+  /** The tracked pid of a live process, tracking it now if nothing used the process before. */
+  private String livePid() {
+    if (pid == null) {
+      pid = gate.allocateLate((LocalResourceTracker) tracker, quota, startMillis);
+    }
     return pid;
   }
 
@@ -113,9 +140,12 @@ public final class ProcessContext {
       if (tokenRefusal == null) {
         tokenRefusal = problem;
       }
-      throw new TokenLimitExceededException(pid, r.decision(), problem);
+      throw new TokenLimitExceededException(livePid(), r.decision(), problem);
     }
     if (r.tokens() > 0) {
+      if (pending == null) {
+        pending = new ArrayDeque<>(2);
+      }
       pending.add(r);
     }
     return r;
@@ -187,6 +217,7 @@ public final class ProcessContext {
     if (in + out > 0) {
       countTokens(in + out, llm > 0);
     }
+    String pid = livePid();
     ResourceUsage usage = tracker.recordUsage(pid, llm, tool, hops, in, out);
     if (iterations > 0) {
       usage = tracker.recordIterations(pid, iterations);
@@ -212,7 +243,7 @@ public final class ProcessContext {
    */
   public synchronized void checkQuota() {
     requireLive();
-    Optional<QuotaViolation> v = tracker.checkQuota(pid);
+    Optional<QuotaViolation> v = tracker.checkQuota(livePid());
     if (v.isPresent()) {
       throw exceeded(v.get(), tracker.getUsage(pid).orElse(null), 0, 0);
     }
@@ -225,12 +256,12 @@ public final class ProcessContext {
 
   /** The usage so far, or empty once released. */
   public synchronized Optional<ResourceUsage> usage() {
-    return released ? Optional.empty() : tracker.getUsage(pid);
+    return released ? Optional.empty() : tracker.getUsage(livePid());
   }
 
   /** What the process may still use, or empty once released. */
   public synchronized Optional<RemainingBudget> remaining() {
-    return released ? Optional.empty() : tracker.getRemainingBudget(pid);
+    return released ? Optional.empty() : tracker.getRemainingBudget(livePid());
   }
 
   /** Whether the pid was released (the response completed). */
@@ -240,7 +271,7 @@ public final class ProcessContext {
 
   /** Settles the oldest pending reservation with {@code tokens} (a call), or debits them. */
   private void countTokens(long tokens, boolean call) {
-    TokenReservation r = call ? pending.poll() : null;
+    TokenReservation r = call && pending != null ? pending.poll() : null;
     while (r != null && r.isSettled()) {
       r = pending.poll(); // settled by the application itself
     }
@@ -254,6 +285,9 @@ public final class ProcessContext {
   /**
    * Releases the pid, once; later calls return false. Gives back every unsettled reservation and the
    * concurrency slot first, whatever fails.
+   *
+   * @return true on the first call if the pid was tracked until now, or if nothing used the process
+   *     (so that it never was)
    */
   synchronized boolean release() {
     if (released) {
@@ -264,9 +298,10 @@ public final class ProcessContext {
     // Read before the release, which forgets the start; only a listener pays for the reading. Reported
     // whatever the tracker answers, so that every onProcessStarted has its one onProcessEnded.
     OptionalDouble elapsed = listener == ControlTowerListener.NOOP ? OptionalDouble.empty()
-        : tracker.updateElapsedTime(pid);
+        : pid != null ? tracker.updateElapsedTime(pid)
+        : OptionalDouble.of(Math.max(0, ((LocalResourceTracker) tracker).millis() - startMillis) / 1000.0);
     try {
-      for (TokenReservation r; (r = pending.poll()) != null; ) {
+      for (TokenReservation r; pending != null && (r = pending.poll()) != null; ) {
         if (!r.isSettled()) {
           r.cancel();
         }
@@ -277,7 +312,7 @@ public final class ProcessContext {
           permit.release();
         }
       } finally {
-        untracked = tracker.release(pid);
+        untracked = pid == null || tracker.release(pid);
         if (listener != ControlTowerListener.NOOP) {
           listener.onProcessEnded(endpoint, elapsed.isPresent() ? Math.round(elapsed.getAsDouble() * 1e9) : 0L);
         }
@@ -288,7 +323,8 @@ public final class ProcessContext {
 
   private void requireLive() {
     if (released) {
-      throw new IllegalStateException("process " + pid + " was released when its response completed");
+      throw new IllegalStateException("process " + (pid == null ? "of " + endpoint : pid)
+          + " was released when its response completed");
     }
   }
 
@@ -319,6 +355,10 @@ public final class ProcessContext {
 
   @Override
   public String toString() {
-    return "ProcessContext[pid=" + pid + ", endpoint=" + endpoint + "]";
+    String p;
+    synchronized (this) {
+      p = pid == null ? "(untracked until first use)" : pid;
+    }
+    return "ProcessContext[pid=" + p + ", endpoint=" + endpoint + "]";
   }
 }

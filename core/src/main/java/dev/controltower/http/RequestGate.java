@@ -7,6 +7,7 @@ import dev.controltower.resources.RateLimitDecision;
 import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceQuota;
 import dev.controltower.resources.ResourceTracker;
+import dev.controltower.resources.internal.LocalResourceTracker;
 import dev.controltower.resources.WindowUsage;
 import dev.controltower.spi.ControlTowerListener;
 import dev.controltower.spi.StoreUnavailableException;
@@ -258,11 +259,20 @@ public final class RequestGate {
       releaseQuietly(permit);
       return rejected(clientKey, endpoint, decision);
     }
-    String pid = allocate(requestId, quota);
-    ProcessContext process = new ProcessContext(this, tracker, pid, clientKey, endpoint, quota, permit, listener);
-    listener.onProcessStarted(endpoint);
     String pidHeader = settings.processIdHeader();
-    HeaderField pidField = pidHeader == null ? null : new HeaderField(pidHeader, pid);
+    ProcessContext process;
+    HeaderField pidField = null;
+    if (pidHeader == null && tracker instanceof LocalResourceTracker local
+        && (requestId == null || !settings.trustRequestId())) {
+      // No header names the pid, so it is tracked only when the application first uses the process
+      // (ProcessContext.livePid), from this start: a request that records nothing costs no pid.
+      process = new ProcessContext(this, tracker, null, local.millis(), clientKey, endpoint, quota, permit, listener);
+    } else {
+      String pid = allocate(requestId, quota);
+      process = new ProcessContext(this, tracker, pid, -1, clientKey, endpoint, quota, permit, listener);
+      pidField = pidHeader == null ? null : new HeaderField(pidHeader, pid);
+    }
+    listener.onProcessStarted(endpoint);
     RateLimitHeaders.EndpointFields fields = endpointFields(endpoint, decision.config());
     if (!decision.config().hasTokenWindows()) {
       // unmodifiable, so Admission keeps the list without copying it
@@ -301,6 +311,24 @@ public final class RequestGate {
     if (permit != null) {
       permit.release();
     }
+  }
+
+  /**
+   * Tracks a process admitted at {@code startMillis} (of {@code local}'s clock) under a fresh pid, at
+   * its first use.
+   */
+  String allocateLate(LocalResourceTracker local, ResourceQuota quota, long startMillis) {
+    while (true) {
+      String pid = pids.get();
+      if (!local.isTracked(pid) && local.allocate(pid, quota, startMillis)) {
+        return pid;
+      }
+    }
+  }
+
+  /** A fresh pid that is not tracked, for a process released before anything used it. */
+  String untrackedPid() {
+    return pids.get();
   }
 
   private String allocate(String requestId, ResourceQuota quota) {

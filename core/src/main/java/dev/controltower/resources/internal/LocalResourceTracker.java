@@ -94,11 +94,25 @@ public final class LocalResourceTracker implements ResourceTracker {
 
   @Override
   public boolean allocate(String pid, ResourceQuota quota) {
+    return allocate(pid, quota, clock.millis());
+  }
+
+  /** This tracker's clock, in the milliseconds {@link #allocate(String, ResourceQuota, long)} takes. */
+  public long millis() {
+    return clock.millis();
+  }
+
+  /**
+   * Like {@link #allocate(String, ResourceQuota)}, for a process that started at {@code startMillis}
+   * ({@link #millis()} then) and is tracked only now: its elapsed time, and so its timeout, count from
+   * its start.
+   */
+  public boolean allocate(String pid, ResourceQuota quota, long startMillis) {
     requirePid(pid);
     Objects.requireNonNull(quota, "quota must not be null");
     // putIfAbsent, not computeIfAbsent: an insert into an empty bin is one CAS instead of a bin lock,
     // and this runs once per HTTP request. A Process built for a pid that exists is dropped unseen.
-    if (processes.putIfAbsent(pid, new Process(quota, clock.millis())) != null) {
+    if (processes.putIfAbsent(pid, new Process(quota, startMillis)) != null) {
       // As the original did: a second allocation of a live pid is a caller's bug worth seeing.
       logger.warn("process {} is already tracked; allocate left it unchanged", LogSafe.text(pid));
       return false;
