@@ -206,7 +206,8 @@ public record HttpSettings(RateLimitConfig rateLimit, ResourceQuota quota, List<
   /** {@code process-id-header}. */
   public static final Setting<String> PROCESS_ID_HEADER = new Setting<>("process-id-header",
       "the response header that carries an admitted request's pid, or {@code none} (then the pid is tracked"
-          + " only once the application first uses the request's process, timed from its admission)",
+          + " only once the application first uses the request's process, timed from its admission, unless a"
+          + " trusted {@code X-Request-Id} is the pid)",
       "{@code X-Process-Id}", HttpSettings::readProcessIdHeader);
 
   /** {@code max-keys}. */

@@ -262,8 +262,7 @@ public final class RequestGate {
     String pidHeader = settings.processIdHeader();
     ProcessContext process;
     HeaderField pidField = null;
-    if (pidHeader == null && tracker instanceof LocalResourceTracker local
-        && (requestId == null || !settings.trustRequestId())) {
+    if (pidHeader == null && tracker instanceof LocalResourceTracker local && !isTrustedRequestId(requestId)) {
       // No header names the pid, so it is tracked only when the application first uses the process
       // (ProcessContext.livePid), from this start: a request that records nothing costs no pid.
       process = new ProcessContext(this, tracker, null, local.millis(), clientKey, endpoint, quota, permit, listener);
@@ -326,17 +325,24 @@ public final class RequestGate {
     }
   }
 
-  /** A fresh pid that is not tracked, for a process released before anything used it. */
+  /**
+   * A fresh pid that is not tracked, for a process released before anything used it; a pid that the
+   * source repeats while another request holds it is passed over, as {@link #allocate} does.
+   */
   String untrackedPid() {
-    return pids.get();
+    while (true) {
+      String pid = pids.get();
+      if (!tracker.isTracked(pid)) {
+        return pid;
+      }
+    }
   }
 
   private String allocate(String requestId, ResourceQuota quota) {
     // A pid in use is never allocated (the tracker would WARN about it): a trusted request id that is
     // in flight already, or a generated pid that repeats, is passed over. Only two requests racing with
     // the same trusted X-Request-Id can still meet in allocate; that WARN is then the client's doing.
-    if (settings.trustRequestId() && requestId != null && REQUEST_ID.matcher(requestId).matches()
-        && !tracker.isTracked(requestId) && tracker.allocate(requestId, quota)) {
+    if (isTrustedRequestId(requestId) && !tracker.isTracked(requestId) && tracker.allocate(requestId, quota)) {
       return requestId;
     }
     while (true) {
@@ -345,6 +351,11 @@ public final class RequestGate {
         return pid;
       }
     }
+  }
+
+  /** Whether {@code requestId} is to be the pid: trusted by the settings and well-formed. */
+  private boolean isTrustedRequestId(String requestId) {
+    return settings.trustRequestId() && requestId != null && REQUEST_ID.matcher(requestId).matches();
   }
 
   /**

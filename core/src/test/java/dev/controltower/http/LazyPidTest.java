@@ -125,4 +125,51 @@ class LazyPidTest {
     assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo(1);
     assertThat(a.process().usage().orElseThrow().toolCalls()).isEqualTo(400);
   }
+
+  /**
+   * The pid source may repeat itself ({@link RequestGate.Builder#pidSource}): the id that a process
+   * released untouched reads afterwards must not be the pid of another request that is still live
+   * (an application that passes it to the tracker would read or change that request's process).
+   */
+  @Test
+  void untouchedProcess_pidReadAfterRelease_isNeverALiveProcessOfAnotherRequest() {
+    java.util.Iterator<String> source = List.of("pid-a", "pid-a", "pid-b", "pid-c").iterator();
+    RequestGate gate = RequestGate.builder()
+        .settings(HttpSettings.fromMap(Map.of("process-id-header", "none")))
+        .rateLimiter(RateLimiter.builder().defaultConfig(RateLimitConfig.builder().requestsPerMinute(100).build())
+            .clock(clock).build())
+        .resourceTracker(tracker).pidSource(source::next).build();
+    Admission live = gate.admit("user:alice", "default", null);
+    live.process().recordToolCall();
+    Admission untouched = gate.admit("user:bob", "default", null);
+    gate.release(untouched.process());
+
+    String pid = untouched.process().pid();
+
+    assertThat(pid).isNotEqualTo(live.process().pid());
+    assertThat(tracker.isTracked(pid)).isFalse();
+  }
+
+  /**
+   * With {@code trust-request-id}, an {@code X-Request-Id} that is not well-formed is not the pid, so it
+   * must not make the gate track one at admission: the request still costs no pid until its first use.
+   */
+  @Test
+  void trustRequestId_malformedRequestId_tracksNothingUntilFirstUse() {
+    RequestGate gate = RequestGate.builder()
+        .settings(HttpSettings.fromMap(Map.of("process-id-header", "none", "trust-request-id", "true")))
+        .rateLimiter(RateLimiter.builder().defaultConfig(RateLimitConfig.builder().requestsPerMinute(100).build())
+            .clock(clock).build())
+        .resourceTracker(tracker).build();
+
+    Admission malformed = gate.admit("user:alice", "default", "not a request id!");
+    assertThat(tracker.getSystemUsage().totalProcesses()).isZero();
+    gate.release(malformed.process());
+
+    Admission trusted = gate.admit("user:alice", "default", "req-1");
+    assertThat(tracker.isTracked("req-1")).as("a trusted, well-formed id is tracked at admission").isTrue();
+    gate.release(trusted.process());
+    assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo(1);
+    assertThat(tracker.getSystemUsage().activeProcesses()).isZero();
+  }
 }
