@@ -357,7 +357,7 @@ public final class ProcessContext {
   public String toString() {
     String p;
     synchronized (this) {
-      p = pid == null ? "(untracked until first use)" : pid;
+      p = pid != null ? pid : released ? "(never tracked)" : "(untracked until first use)";
     }
     return "ProcessContext[pid=" + p + ", endpoint=" + endpoint + "]";
   }

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 /**
  * What every HTTP adapter does with a request, without any framework type: who is it
  * ({@link #clientKey}), which endpoint ({@link #endpoint}), may it pass ({@link #admit}, which also
- * allocates its pid), and the end of it ({@link #release}). An adapter only translates its request and
+ * gives it a process and its pid), and the end of it ({@link #release}). An adapter only translates its request and
  * response objects:
  *
  * <pre>{@code
@@ -198,7 +198,9 @@ public final class RequestGate {
   }
 
   /**
-   * Counts one request and, if admitted, allocates its pid with {@link HttpSettings#quota()}. When the
+   * Counts one request and, if admitted, allocates its pid with {@link HttpSettings#quota()}: at once, or,
+   * with {@code process-id-header=none} and this kit's tracker, at the first use of its process, timed
+   * from now (unless a trusted {@code X-Request-Id} is the pid). When the
    * pair has a concurrency limit, the request first takes a slot (a lease of the quota's
    * {@code timeoutSeconds}, returned by {@link #release}); a refusal is a 429 whose {@code limit_type} is
    * {@code concurrency}, with {@code Retry-After: 1}, and counts nothing. An admitted response of an
