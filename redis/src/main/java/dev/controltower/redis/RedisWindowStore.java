@@ -941,6 +941,20 @@ public final class RedisWindowStore implements WindowStore {
 
   // ---- helpers ----
 
+  /**
+   * {@code uri} with whatever stands before its host's {@code @} (a password, or a user and password)
+   * replaced by {@code ****}; as it is when it has no {@code @}.
+   */
+  static String masked(String uri) {
+    int at = uri.lastIndexOf('@');
+    if (at < 0) {
+      return uri;
+    }
+    int scheme = uri.indexOf("://");
+    int from = scheme >= 0 && scheme < at ? scheme + 3 : 0;
+    return uri.substring(0, from) + "****" + uri.substring(at);
+  }
+
   private static String describe(RedisURI uri) {
     return uri.getHost() + ":" + uri.getPort() + (uri.getDatabase() != 0 ? "/" + uri.getDatabase() : "");
   }
@@ -1013,14 +1027,18 @@ public final class RedisWindowStore implements WindowStore {
     public Builder uri(String uri) {
       Objects.requireNonNull(uri, "redis-uri must not be null");
       once("uri");
+      // A refusal quotes the value with its password masked: these messages reach startup logs.
       try {
         this.uri = RedisURI.create(uri);
       } catch (RuntimeException e) {
-        throw new IllegalArgumentException("redis-uri must be a URI like redis://host:6379 but was " + uri
-            + " (" + e.getMessage() + ")", e);
+        // Lettuce's reason may quote any part of the value, so it is given only when there is no password.
+        String reason = e.getMessage() == null || uri.indexOf('@') >= 0 ? "" : " (" + e.getMessage() + ")";
+        throw new IllegalArgumentException("redis-uri must be a URI like redis://host:6379 but was " + masked(uri)
+            + reason); // not chained: the cause's message may quote the password too
       }
       if (this.uri.getHost() == null || this.uri.getHost().isEmpty()) {
-        throw new IllegalArgumentException("redis-uri must name a host, like redis://host:6379, but was " + uri);
+        throw new IllegalArgumentException("redis-uri must name a host, like redis://host:6379, but was "
+            + masked(uri));
       }
       return this;
     }

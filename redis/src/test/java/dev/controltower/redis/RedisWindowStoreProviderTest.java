@@ -46,6 +46,21 @@ class RedisWindowStoreProviderTest {
   }
 
   @Test
+  void create_badUriWithPassword_refusesWithThePasswordMasked() {
+    WindowStoreProvider provider = WindowStoreProvider.find("redis", LOADER);
+    for (String uri : new String[] {"http://admin:s3cret-pw@x:1", "redis://s3cret-pw@", "redis://:s3cret-pw@/0",
+        "rediss://user:s3c/ret-pw@"}) {
+      assertThatThrownBy(() -> provider.check(Map.of("redis-uri", uri)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("****@")
+          .satisfies(e -> assertThat(e.getMessage()).doesNotContain("s3cret").doesNotContain("ret-pw"))
+          .hasNoCause();
+    }
+    assertThat(RedisWindowStore.masked("redis://127.0.0.1:6379")).isEqualTo("redis://127.0.0.1:6379");
+    assertThat(RedisWindowStore.masked("redis://pw@h:1/2")).isEqualTo("redis://****@h:1/2");
+  }
+
+  @Test
   void find_unknownStore_namesTheValueAndTheStoresFound() {
     assertThatThrownBy(() -> WindowStoreProvider.find("memcached", LOADER))
         .isInstanceOf(IllegalArgumentException.class)
