@@ -320,16 +320,16 @@ public final class RequestGate {
    */
   String allocateLate(LocalResourceTracker local, ResourceQuota quota, long startMillis) {
     while (true) {
-      String pid = pids.get();
-      if (!local.isTracked(pid) && local.allocate(pid, quota, startMillis)) {
+      String pid = untrackedPid();
+      if (local.allocate(pid, quota, startMillis)) {
         return pid;
       }
     }
   }
 
   /**
-   * A fresh pid that is not tracked, for a process released before anything used it; a pid that the
-   * source repeats while another request holds it is passed over, as {@link #allocate} does.
+   * A fresh pid that no process holds now: a pid the source repeats while another request holds it is
+   * passed over. Also the pid of a process released before anything used it.
    */
   String untrackedPid() {
     while (true) {
@@ -348,8 +348,8 @@ public final class RequestGate {
       return requestId;
     }
     while (true) {
-      String pid = pids.get();
-      if (!tracker.isTracked(pid) && tracker.allocate(pid, quota)) {
+      String pid = untrackedPid();
+      if (tracker.allocate(pid, quota)) {
         return pid;
       }
     }
