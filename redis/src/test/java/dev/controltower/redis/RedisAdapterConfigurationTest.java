@@ -107,15 +107,21 @@ class RedisAdapterConfigurationTest {
     return connector.getLocalPort();
   }
 
+  /** A root context, with {@code listener} in its listener attribute unless it is null. */
+  private static ServletContextHandler context(ControlTowerListener listener) {
+    ServletContextHandler context = new ServletContextHandler("/");
+    if (listener != null) {
+      context.setAttribute(HttpAttributes.LISTENER, listener);
+    }
+    return context;
+  }
+
   private int servletServer(Map<String, String> params) throws Exception {
     return servletServer(params, null);
   }
 
   private int servletServer(Map<String, String> params, ControlTowerListener listener) throws Exception {
-    ServletContextHandler context = new ServletContextHandler("/");
-    if (listener != null) {
-      context.setAttribute(HttpAttributes.LISTENER, listener);
-    }
+    ServletContextHandler context = context(listener);
     FilterHolder filter = new FilterHolder(RateLimitFilter.class);
     filter.setInitParameters(params);
     context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
@@ -128,10 +134,7 @@ class RedisAdapterConfigurationTest {
   }
 
   private int jaxrsServer(Map<String, Object> properties, ControlTowerListener listener) throws Exception {
-    ServletContextHandler context = new ServletContextHandler("/");
-    if (listener != null) {
-      context.setAttribute(HttpAttributes.LISTENER, listener);
-    }
+    ServletContextHandler context = context(listener);
     ResourceConfig app = new ResourceConfig(Hello.class).register(QuotaFeature.class).addProperties(properties);
     context.addEventListener(new ProcessReleaseListener()); // closes the store it built when the context stops
     context.addServlet(new ServletHolder(new ServletContainer(app)), "/*");
