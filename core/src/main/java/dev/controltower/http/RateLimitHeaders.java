@@ -71,6 +71,11 @@ public final class RateLimitHeaders {
       this.legacy = legacy;
     }
 
+    /** Whether this mode writes {@code RateLimit-Policy} and {@code RateLimit} (it needs the endpoint's parts). */
+    boolean draft() {
+      return draft;
+    }
+
     /** The name used in the {@code rate-limit-headers} parameter. */
     public String parameterValue() {
       return parameterValue;

@@ -274,7 +274,9 @@ public final class RequestGate {
       pidField = pidHeader == null ? null : new HeaderField(pidHeader, pid);
     }
     listener.onProcessStarted(endpoint);
-    RateLimitHeaders.EndpointFields fields = endpointFields(endpoint, decision.config());
+    // Only the draft fields use the endpoint's parts: the other modes skip the lookup.
+    RateLimitHeaders.EndpointFields fields =
+        settings.rateLimitHeaders().draft() ? endpointFields(endpoint, decision.config()) : null;
     if (!decision.config().hasTokenWindows()) {
       // unmodifiable, so Admission keeps the list without copying it
       return new Admission(decision, RateLimitHeaders.render(decision, settings.rateLimitHeaders(), fields, pidField),
@@ -320,8 +322,8 @@ public final class RequestGate {
    */
   String allocateLate(LocalResourceTracker local, ResourceQuota quota, long startMillis) {
     while (true) {
-      String pid = untrackedPid();
-      if (local.allocate(pid, quota, startMillis)) {
+      String pid = pids.get();
+      if (local.allocateFresh(pid, quota, startMillis)) {
         return pid;
       }
     }
@@ -342,8 +344,22 @@ public final class RequestGate {
 
   private String allocate(String requestId, ResourceQuota quota) {
     // A pid in use is never allocated (the tracker would WARN about it): a trusted request id that is
-    // in flight already, or a generated pid that repeats, is passed over. Only two requests racing with
-    // the same trusted X-Request-Id can still meet in allocate; that WARN is then the client's doing.
+    // in flight already, or a generated pid that repeats, is passed over.
+    if (tracker instanceof LocalResourceTracker local) {
+      // One map operation per request: the insert itself refuses a pid in use, without a WARN.
+      long start = local.millis();
+      if (isTrustedRequestId(requestId) && local.allocateFresh(requestId, quota, start)) {
+        return requestId;
+      }
+      while (true) {
+        String pid = pids.get();
+        if (local.allocateFresh(pid, quota, start)) {
+          return pid;
+        }
+      }
+    }
+    // Another tracker: checked first. Only two requests racing with the same trusted X-Request-Id can
+    // still meet in allocate; that WARN is then the client's doing.
     if (isTrustedRequestId(requestId) && !tracker.isTracked(requestId) && tracker.allocate(requestId, quota)) {
       return requestId;
     }

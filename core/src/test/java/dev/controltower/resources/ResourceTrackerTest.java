@@ -1,5 +1,6 @@
 package dev.controltower.resources;
 
+import dev.controltower.resources.internal.LocalResourceTracker;
 import dev.controltower.spi.kit.FakeClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -24,6 +25,18 @@ class ResourceTrackerTest {
     assertThat(log.warningsContaining("process run\\u000a7 is already tracked")).isEqualTo(1);
     assertThat(log.lines()).noneMatch(l -> l.message().contains("\n"));
     assertThat(tracker.getQuota("run\n7").orElseThrow().maxLlmCalls()).isEqualTo(3);
+  }
+
+  @Test
+  void allocateFresh_alreadyTracked_isRefusedWithoutAWarningAndChangesNothing() {
+    LocalResourceTracker local = (LocalResourceTracker) tracker;
+    assertThat(local.allocateFresh("run-7", ResourceQuota.builder().maxLlmCalls(3).build(), clock.millis())).isTrue();
+
+    assertThat(local.allocateFresh("run-7", ResourceQuota.builder().maxLlmCalls(9).build(), clock.millis())).isFalse();
+
+    assertThat(log.lines()).isEmpty();
+    assertThat(tracker.getQuota("run-7").orElseThrow().maxLlmCalls()).isEqualTo(3);
+    assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo(1);
   }
 
   @Test

@@ -108,13 +108,25 @@ public final class LocalResourceTracker implements ResourceTracker {
    * its start.
    */
   public boolean allocate(String pid, ResourceQuota quota, long startMillis) {
+    if (!allocateFresh(pid, quota, startMillis)) {
+      // As the original did: a second allocation of a live pid is a caller's bug worth seeing.
+      logger.warn("process {} is already tracked; allocate left it unchanged", LogSafe.text(pid));
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Like {@link #allocate(String, ResourceQuota, long)}, but a pid that is tracked already is left as
+   * it is without a WARN: for a caller that picks a pid it believes fresh and picks another when this
+   * returns false (the HTTP layer), so that checking first is not a second map lookup per request.
+   */
+  public boolean allocateFresh(String pid, ResourceQuota quota, long startMillis) {
     requirePid(pid);
     Objects.requireNonNull(quota, "quota must not be null");
     // putIfAbsent, not computeIfAbsent: an insert into an empty bin is one CAS instead of a bin lock,
     // and this runs once per HTTP request. A Process built for a pid that exists is dropped unseen.
     if (processes.putIfAbsent(pid, new Process(quota, startMillis)) != null) {
-      // As the original did: a second allocation of a live pid is a caller's bug worth seeing.
-      logger.warn("process {} is already tracked; allocate left it unchanged", LogSafe.text(pid));
       return false;
     }
     totalProcesses.increment();

@@ -47,6 +47,13 @@ public final class PolicyRateLimiter implements RateLimiter {
   private final ControlTowerListener listener;
   private final Map<String, Compiled> userConfigs = new ConcurrentHashMap<>();
   private final Map<String, Compiled> endpointConfigs = new ConcurrentHashMap<>();
+  /**
+   * Whether a user (endpoint) config was ever set; set after its map's put and never cleared (configs
+   * are replaced, not removed). Until then a lookup answers the default without probing the map: in a
+   * server the map's table is often out of the cache, and most deployments have no per-user configs.
+   */
+  private volatile boolean anyUserConfig;
+  private volatile boolean anyEndpointConfig;
   private volatile Compiled defaultConfig;
 
   /**
@@ -107,23 +114,25 @@ public final class PolicyRateLimiter implements RateLimiter {
   public void setUserLimits(String userId, RateLimitConfig config) {
     Checks.notNull("userId", userId);
     userConfigs.put(userId, compile(Checks.notNull("config", config)));
+    anyUserConfig = true;
   }
 
   @Override
   public void setEndpointLimits(String endpoint, RateLimitConfig config) {
     Checks.notNull("endpoint", endpoint);
     endpointConfigs.put(endpoint, compile(Checks.notNull("config", config)));
+    anyEndpointConfig = true;
   }
 
   private Compiled compiledFor(String userId) {
     Checks.notNull("userId", userId);
-    Compiled user = userConfigs.get(userId);
+    Compiled user = anyUserConfig ? userConfigs.get(userId) : null;
     return user != null ? user : defaultConfig;
   }
 
   private Compiled compiledFor(String userId, String endpoint) {
     Checks.notNull("endpoint", endpoint);
-    Compiled forEndpoint = endpointConfigs.get(endpoint);
+    Compiled forEndpoint = anyEndpointConfig ? endpointConfigs.get(endpoint) : null;
     if (forEndpoint != null) {
       Checks.notNull("userId", userId);
       return forEndpoint;

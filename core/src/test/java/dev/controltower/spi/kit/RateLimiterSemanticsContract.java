@@ -184,6 +184,20 @@ public abstract class RateLimiterSemanticsContract extends StoreContract {
   }
 
   @Test
+  void userAndEndpointConfigs_setAfterTrafficUnderTheDefault_bindTheNextDecision() {
+    RateLimiter limiter = limiter(perMinute(100));
+    assertThat(limiter.checkRateLimit("u", "/a").limit()).isEqualTo(100); // no per-user or endpoint config yet
+    limiter.setUserLimits("u", perMinute(2));
+    assertThat(limiter.checkRateLimit("u", "/a").limit()).isEqualTo(2);
+    assertThat(limiter.checkRateLimit("other", "/a").limit()).isEqualTo(100);
+    limiter.setEndpointLimits("/b", perMinute(1));
+    assertThat(limiter.checkRateLimit("other", "/b").allowed()).isTrue();
+    assertThat(limiter.checkRateLimit("other", "/b").allowed()).isFalse();
+    assertThat(limiter.getConfig("u", "/b").requestsPerMinute()).isEqualTo(1);
+    assertThat(limiter.getConfig("u", "/a").requestsPerMinute()).isEqualTo(2);
+  }
+
+  @Test
   void checkRateLimit_minuteDisabled_hourLimitsAtTen() {
     RateLimiter limiter = limiter(new RateLimitConfig(0, 10, 0, 0));
     for (int i = 0; i < 10; i++) {
