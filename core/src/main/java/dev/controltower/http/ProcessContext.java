@@ -98,7 +98,7 @@ public final class ProcessContext {
   /** The tracked pid of a live process, tracking it now if nothing used the process before. */
   private String livePid() {
     if (pid == null) {
-      pid = gate.allocateLate((LocalResourceTracker) tracker, quota, startMillis);
+      pid = gate.trackFreshPid((LocalResourceTracker) tracker, quota, startMillis);
     }
     return pid;
   }

@@ -317,10 +317,10 @@ public final class RequestGate {
   }
 
   /**
-   * Tracks a process admitted at {@code startMillis} (of {@code local}'s clock) under a fresh pid, at
-   * its first use.
+   * Tracks a process admitted at {@code startMillis} (of {@code local}'s clock) under a fresh pid: at its
+   * first use (lazy pids), or at once.
    */
-  String allocateLate(LocalResourceTracker local, ResourceQuota quota, long startMillis) {
+  String trackFreshPid(LocalResourceTracker local, ResourceQuota quota, long startMillis) {
     while (true) {
       String pid = pids.get();
       if (local.allocateFresh(pid, quota, startMillis)) {
@@ -351,12 +351,7 @@ public final class RequestGate {
       if (isTrustedRequestId(requestId) && local.allocateFresh(requestId, quota, start)) {
         return requestId;
       }
-      while (true) {
-        String pid = pids.get();
-        if (local.allocateFresh(pid, quota, start)) {
-          return pid;
-        }
-      }
+      return trackFreshPid(local, quota, start);
     }
     // Another tracker: checked first. Only two requests racing with the same trusted X-Request-Id can
     // still meet in allocate; that WARN is then the client's doing.
