@@ -124,6 +124,34 @@ public class CoreBenchmark {
     return m.limiter.checkRateLimit(s.hotUser, s.hotEndpoint);
   }
 
+  /**
+   * The floor of any listener that counts per thread without an atomic instruction: one lookup of a
+   * static {@link ThreadLocal} and one array increment per decision, nothing else. The Micrometer
+   * binding does that plus its endpoint and registration checks.
+   */
+  @Benchmark
+  public RateLimitResult hotKey_controlTowerCountingFloor(CountingFloor m, Shared s) {
+    return m.limiter.checkRateLimit(s.hotUser, s.hotEndpoint);
+  }
+
+  /** A limiter like {@link Shared#controlTower} whose listener is the counting floor. */
+  @State(Scope.Benchmark)
+  public static class CountingFloor {
+    private static final ThreadLocal<long[]> COUNTS = ThreadLocal.withInitial(() -> new long[64]);
+    dev.controltower.resources.RateLimiter limiter;
+
+    @Setup(Level.Trial)
+    public void setUp(Shared s) {
+      limiter = Peers.controlTower(new dev.controltower.spi.ControlTowerListener() {
+        @Override
+        public void onAdmitted(String endpoint, dev.controltower.resources.LimitType window) {
+          COUNTS.get()[window == null ? 0 : window.ordinal() + 1]++;
+        }
+      });
+      limiter.checkRateLimit(s.hotUser, s.hotEndpoint);
+    }
+  }
+
   /** A limiter like {@link Shared#controlTower}, reporting to the Micrometer binding. */
   @State(Scope.Benchmark)
   public static class Metered {

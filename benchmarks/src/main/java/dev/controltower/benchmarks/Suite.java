@@ -35,7 +35,7 @@ public final class Suite {
   private static final String[] BENCHMARKS = {
       // hotKey_controlTowerMicrometer right after hotKey_controlTower: the two sides of the metrics
       // ratio are measured back to back in each round
-      "hotKey_controlTower", "hotKey_controlTowerMicrometer", "hotKey_bucket4jCaffeine",
+      "hotKey_controlTower", "hotKey_controlTowerMicrometer", "hotKey_controlTowerCountingFloor", "hotKey_bucket4jCaffeine",
       "hotKeyWeighted_controlTower", "hotKeyWeighted_bucket4jCaffeine",
       "randomKey_controlTower", "randomKey_bucket4jCaffeine", "randomKey_bareCaffeineGet",
       "single_bucket4jBucket", "single_resilience4jAtomic", "single_guava",
@@ -46,6 +46,7 @@ public final class Suite {
   private static final String[][] RATIOS = {
       {"hotKey_controlTower", "hotKey_bucket4jCaffeine", "2.0"},
       {"hotKey_controlTowerMicrometer", "hotKey_controlTower", "0.9"},
+      {"hotKey_controlTowerCountingFloor", "hotKey_controlTower", ""},
       {"hotKeyWeighted_controlTower", "hotKeyWeighted_bucket4jCaffeine", ""},
       {"randomKey_controlTower", "randomKey_bucket4jCaffeine", "2.0"},
       {"randomKey_controlTower", "randomKey_bareCaffeineGet", ""},

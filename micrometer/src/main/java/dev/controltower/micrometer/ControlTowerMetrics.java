@@ -50,12 +50,13 @@ import java.util.function.Function;
  * values (default {@value #DEFAULT_MAX_ENDPOINTS}) get tags of their own; later ones are counted as
  * {@value #OTHER}. Store tags ({@code mode}, {@code state}, {@code operation}) are capped at
  * {@value #MAX_STORE_VALUES} values each the same way. So the series are at most about
- * {@code (maxEndpoints + 1) x (10 request series + 2)} plus a fixed few, whatever clients send.
+ * {@code (maxEndpoints + 1) x (18 request series + 2)} plus a fixed few, whatever clients send.
  *
  * <p><b>Cost.</b> Meters are made once and kept. The per-request events (admitted, rejected) are
  * counted per thread without an atomic instruction and summed when a registry reads them
- * ({@code FunctionCounter}s; see {@link DecisionCounts}): an event is a thread-local lookup, a
- * comparison with the thread's last endpoint (else one {@link ConcurrentHashMap#get}) and a store. The
+ * ({@code FunctionCounter}s; see {@link DecisionCounts}): an event is a lookup of one static
+ * thread-local, a comparison with the thread's last endpoint string (else one {@link String#equals}
+ * and, for another endpoint, one {@link ConcurrentHashMap#get}) and a store. The
  * other events update ordinary Micrometer meters. No allocation per event by this class.
  *
  * <p><b>Thread safety.</b> Thread-safe. Events before {@link #bindTo} are not counted. One instance
@@ -93,6 +94,12 @@ public final class ControlTowerMetrics implements ControlTowerListener, MeterBin
   private static final LimitType[] WINDOWS = LimitType.values();
   /** Request series per endpoint: admitted then rejected, each by no window then every window. */
   private static final int SLOTS = 2 * (WINDOWS.length + 1);
+
+  static {
+    if (SLOTS > Integer.SIZE) {
+      throw new AssertionError("a thread's seen-registered slots are bits of an int: " + SLOTS + " slots");
+    }
+  }
   private static final QuotaViolation[] VIOLATIONS = QuotaViolation.values();
 
   private final int maxEndpoints;
@@ -298,21 +305,40 @@ public final class ControlTowerMetrics implements ControlTowerListener, MeterBin
       return m;
     }
 
-    /** Counts one decision of {@code slot} (see {@link #SLOTS}) on {@code endpoint}, on this thread. */
+    /**
+     * Counts one decision of {@code slot} (see {@link #SLOTS}) on {@code endpoint}, on this thread. The
+     * common case, the thread's last endpoint (the same string) with a slot it has seen registered, is
+     * two comparisons and the increment.
+     */
     void decided(String endpoint, int slot) {
       DecisionCounts.Cells cells = decisions.cells();
-      EndpointMeters m;
-      if (endpoint.equals(cells.lastEndpoint)) {
-        m = (EndpointMeters) cells.lastMeters;
-      } else {
-        m = endpoint(endpoint);
-        cells.lastEndpoint = endpoint;
-        cells.lastMeters = m;
+      if (endpoint != cells.lastEndpoint) {
+        switchTo(cells, endpoint);
       }
+      if ((cells.lastKnown & (1 << slot)) == 0) {
+        known(cells, slot);
+      }
+      decisions.increment(cells, cells.lastBase + slot);
+    }
+
+    /** Makes {@code endpoint} the thread's last one: its meters, unless it equals the last one. */
+    private void switchTo(DecisionCounts.Cells cells, String endpoint) {
+      if (!endpoint.equals(cells.lastEndpoint)) {
+        EndpointMeters m = endpoint(endpoint);
+        cells.lastMeters = m;
+        cells.lastBase = m.id * SLOTS;
+        cells.lastKnown = 0;
+      }
+      cells.lastEndpoint = endpoint;
+    }
+
+    /** Registers the last endpoint's series {@code slot} if no thread has yet, and notes it as seen. */
+    private void known(DecisionCounts.Cells cells, int slot) {
+      EndpointMeters m = (EndpointMeters) cells.lastMeters;
       if (!m.registered[slot]) {
         m.register(slot);
       }
-      decisions.increment(cells, m.id * SLOTS + slot);
+      cells.lastKnown |= 1 << slot;
     }
   }
 

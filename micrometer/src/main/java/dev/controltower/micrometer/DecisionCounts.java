@@ -2,9 +2,12 @@ package dev.controltower.micrometer;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Exact counters for the one event that comes with every request (a limiter decision), counted
@@ -16,31 +19,53 @@ import java.util.List;
  * index and a plain (opaque) store, and the meters that Micrometer sees are {@code FunctionCounter}s
  * reading {@link #sum}.
  *
+ * <p><b>Finding a thread's cells.</b> One static {@link ThreadLocal} holds, per thread, the cells of
+ * the instance that thread counted for last. Static, because the lookup of a static thread-local hashes
+ * a constant; a per-instance one cost about 3 ns more per call on the hot-key benchmark (BENCHMARKS.md,
+ * 2026-12-02). Its value is a JDK {@link WeakReference}, never an object of this library: a container
+ * thread's thread-local map then pins neither these counters nor the web application's class loader
+ * after an undeploy. The cells themselves are held strongly by their instance ({@code byThread}), so
+ * the reference is never cleared while they count. A thread that counts for a second instance finds
+ * its cells there (a map lookup), and re-points the thread-local.
+ *
  * <p>Counters are indexed {@code series = endpointId * SLOTS + slot}. Only the owning thread writes a
  * cell array (growing it by copy and republishing), so increments are never lost; a read sums every
  * live thread's cells plus what finished threads left behind, which a read folds into
  * {@code retired} once their thread is dead (its writes are then visible: a thread's termination
- * happens-before {@link Thread#isAlive()} returning false). Reads and folds hold one lock, so a read
- * is monotonic; writers never take it.
+ * happens-before {@link Thread#isAlive()} returning false). Reads, folds and registrations hold one
+ * lock, so a read is monotonic; increments never take it.
  */
 final class DecisionCounts {
   private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
-  /** A thread's cells, and its one-entry cache of the endpoint it last counted. */
+  /** Per thread: the cells of the instance it counted for last (see the class comment). */
+  private static final ThreadLocal<WeakReference<Cells>> LAST = new ThreadLocal<>();
+
+  /**
+   * A thread's cells of one instance, and its one-entry cache of the endpoint it last counted: that
+   * endpoint's first series, its meters, and which of its slots this thread has seen registered (bit
+   * {@code slot}).
+   */
   static final class Cells {
+    final DecisionCounts counts;
     final Thread owner;
-    volatile long[] counts;
+    final WeakReference<Cells> self = new WeakReference<>(this);
+    volatile long[] cells;
     String lastEndpoint;
     Object lastMeters;
+    int lastBase;
+    int lastKnown;
 
-    Cells(Thread owner, int size) {
+    Cells(DecisionCounts counts, Thread owner, int size) {
+      this.counts = counts;
       this.owner = owner;
-      this.counts = new long[size];
+      this.cells = new long[size];
     }
   }
 
   private final int capacity;
-  private final ThreadLocal<Cells> local;
+  private final int initialSize;
+  private final Map<Thread, Cells> byThread = new ConcurrentHashMap<>();
   private final List<Cells> live = new ArrayList<>(); // guarded by this
   private final long[] retired; // guarded by this
 
@@ -48,34 +73,52 @@ final class DecisionCounts {
   DecisionCounts(int capacity) {
     this.capacity = capacity;
     this.retired = new long[capacity];
-    int initial = Math.min(capacity, 64);
-    this.local = ThreadLocal.withInitial(() -> register(new Cells(Thread.currentThread(), initial)));
-  }
-
-  private synchronized Cells register(Cells cells) {
-    live.add(cells);
-    return cells;
+    this.initialSize = Math.min(capacity, 64);
   }
 
   /** The calling thread's cells. */
   Cells cells() {
-    return local.get();
+    WeakReference<Cells> last = LAST.get();
+    Cells c = last == null ? null : last.get();
+    if (c != null && c.counts == this) {
+      return c;
+    }
+    return cellsOfThisThread();
+  }
+
+  private Cells cellsOfThisThread() {
+    Thread t = Thread.currentThread();
+    Cells c = byThread.get(t);
+    if (c == null) {
+      c = register(t);
+    }
+    LAST.set(c.self);
+    return c;
+  }
+
+  private synchronized Cells register(Thread t) {
+    Cells c = new Cells(this, t, initialSize);
+    byThread.put(t, c);
+    live.add(c);
+    return c;
   }
 
   /** Adds one to {@code series} in {@code cells}, which must be the calling thread's. */
   void increment(Cells cells, int series) {
-    long[] a = cells.counts;
+    long[] a = cells.cells;
     if (series >= a.length) {
       a = grow(cells, series);
     }
-    LONGS.setOpaque(a, series, (long) LONGS.getOpaque(a, series) + 1);
+    // Only this thread writes the element, so a plain read of it is current; the opaque store keeps
+    // a reader from seeing a torn value.
+    LONGS.setOpaque(a, series, a[series] + 1);
   }
 
   private long[] grow(Cells cells, int series) {
-    long[] old = cells.counts;
+    long[] old = cells.cells;
     long[] bigger = new long[Math.min(capacity, Math.max(series + 1, old.length * 2))];
     System.arraycopy(old, 0, bigger, 0, old.length);
-    cells.counts = bigger; // readers that still hold the old array read a value that is not ahead
+    cells.cells = bigger; // readers that still hold the old array read a value that is not ahead
     return bigger;
   }
 
@@ -84,12 +127,13 @@ final class DecisionCounts {
     long total = retired[series];
     for (Iterator<Cells> it = live.iterator(); it.hasNext();) {
       Cells c = it.next();
-      long[] a = c.counts;
+      long[] a = c.cells;
       if (!c.owner.isAlive()) {
         for (int i = 0; i < a.length; i++) {
           retired[i] += a[i];
         }
         it.remove();
+        byThread.remove(c.owner);
         total += series < a.length ? a[series] : 0;
       } else if (series < a.length) {
         total += (long) LONGS.getOpaque(a, series);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.controltower.resources.LimitType;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -61,5 +62,62 @@ class DecisionCountsTest {
       assertThat(registry.get(ControlTowerMetrics.REQUESTS).tag("endpoint", "/own-" + t).functionCounter().count())
           .isEqualTo(PER_THREAD / 2.0);
     }
+  }
+
+  @Test
+  void oneThreadCountingForTwoBindingsInTurn_countsEachExactly() {
+    SimpleMeterRegistry first = new SimpleMeterRegistry();
+    SimpleMeterRegistry second = new SimpleMeterRegistry();
+    ControlTowerMetrics a = new ControlTowerMetrics();
+    ControlTowerMetrics b = new ControlTowerMetrics();
+    a.bindTo(first);
+    b.bindTo(second);
+    for (int i = 0; i < 1_000; i++) {
+      a.onAdmitted("/x", LimitType.MINUTE);
+      // an equal endpoint that is another string each time, and a window that changes
+      b.onAdmitted(new String("/x"), i % 2 == 0 ? LimitType.MINUTE : LimitType.HOUR);
+      b.onRejected("/y", LimitType.DAY);
+    }
+
+    assertThat(count(first, "/x", "admitted", "minute")).isEqualTo(1_000.0);
+    assertThat(count(second, "/x", "admitted", "minute")).isEqualTo(500.0);
+    assertThat(count(second, "/x", "admitted", "hour")).isEqualTo(500.0);
+    assertThat(count(second, "/y", "rejected", "day")).isEqualTo(1_000.0);
+    assertThat(first.find(ControlTowerMetrics.REQUESTS).tag("endpoint", "/y").functionCounter()).isNull();
+  }
+
+  /**
+   * A container's threads outlive a web application: what they keep in their thread-local maps must
+   * not keep its counters (and so its class loader) alive once it is dropped.
+   */
+  @Test
+  void aDroppedBinding_isNotKeptAliveByAThreadThatCountedForIt() throws Exception {
+    WeakReference<ControlTowerMetrics> dropped = countOnThisThreadAndDrop();
+    for (int i = 0; i < 50 && dropped.get() != null; i++) {
+      System.gc();
+      Thread.sleep(20);
+    }
+
+    assertThat(dropped.get()).as("the binding, after this (still running) thread counted for it").isNull();
+    ControlTowerMetrics next = new ControlTowerMetrics();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    next.bindTo(registry);
+    next.onAdmitted("/a", LimitType.MINUTE);
+    assertThat(count(registry, "/a", "admitted", "minute")).as("this thread counts for a new binding").isEqualTo(1.0);
+  }
+
+  private static WeakReference<ControlTowerMetrics> countOnThisThreadAndDrop() {
+    ControlTowerMetrics metrics = new ControlTowerMetrics();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    metrics.bindTo(registry);
+    metrics.onAdmitted("/a", LimitType.MINUTE);
+    metrics.onRejected("/b", LimitType.HOUR);
+    assertThat(count(registry, "/a", "admitted", "minute")).isEqualTo(1.0);
+    return new WeakReference<>(metrics);
+  }
+
+  private static double count(SimpleMeterRegistry registry, String endpoint, String outcome, String window) {
+    return registry.get(ControlTowerMetrics.REQUESTS).tag("endpoint", endpoint).tag("outcome", outcome)
+        .tag("window", window).functionCounter().count();
   }
 }
