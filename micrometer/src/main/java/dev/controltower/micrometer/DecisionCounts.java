@@ -8,6 +8,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * Exact counters for the one event that comes with every request (a limiter decision), counted
@@ -68,9 +69,17 @@ final class DecisionCounts {
   private final Map<Thread, Cells> byThread = new ConcurrentHashMap<>();
   private final List<Cells> live = new ArrayList<>(); // guarded by this
   private final long[] retired; // guarded by this
+  /** Whether a thread can still count: {@link Thread#isAlive()}, or a test's hook around it. */
+  private final Predicate<Thread> alive;
 
   /** @param capacity how many series there can be at most */
   DecisionCounts(int capacity) {
+    this(capacity, Thread::isAlive);
+  }
+
+  /** For tests: {@code alive} stands for {@link Thread#isAlive()} (a reader's view of a thread's end). */
+  DecisionCounts(int capacity, Predicate<Thread> alive) {
+    this.alive = alive;
     this.capacity = capacity;
     this.retired = new long[capacity];
     this.initialSize = Math.min(capacity, 64);
@@ -128,7 +137,10 @@ final class DecisionCounts {
     for (Iterator<Cells> it = live.iterator(); it.hasNext();) {
       Cells c = it.next();
       long[] a = c.cells;
-      if (!c.owner.isAlive()) {
+      if (!alive.test(c.owner)) {
+        // Read again after the thread is seen dead: the array read above may predate a last grow,
+        // and the counts the thread added after it are only in the array it published then.
+        a = c.cells;
         for (int i = 0; i < a.length; i++) {
           retired[i] += a[i];
         }

@@ -87,6 +87,47 @@ class DecisionCountsTest {
   }
 
   /**
+   * A reader that is descheduled between reading a thread's cell array and seeing the thread dead: the
+   * thread meanwhile grew its array (a new endpoint), counted in the new one, and ended. The fold must
+   * take the array the thread left, not the one read before.
+   */
+  @Test
+  void sum_aThreadGrowsItsCellsAndEndsWhileTheReadLooksAtIt_losesNoCount() throws Exception {
+    CountDownLatch counted = new CountDownLatch(1);
+    CountDownLatch resume = new CountDownLatch(1);
+    Thread[] owner = new Thread[1];
+    DecisionCounts counts = new DecisionCounts(256, t -> {
+      if (t == owner[0] && resume.getCount() > 0) {
+        resume.countDown(); // the reader is "descheduled" here: the owner grows, counts and ends
+        try {
+          t.join();
+        } catch (InterruptedException e) {
+          throw new AssertionError(e);
+        }
+      }
+      return t.isAlive();
+    });
+    owner[0] = new Thread(() -> {
+      DecisionCounts.Cells cells = counts.cells();
+      counts.increment(cells, 0);
+      counted.countDown();
+      try {
+        resume.await();
+      } catch (InterruptedException e) {
+        return;
+      }
+      counts.increment(cells, 200); // past the first array (64 cells): grows it
+      counts.increment(cells, 0);
+    });
+    owner[0].start();
+    counted.await();
+
+    assertThat(counts.sum(0)).isEqualTo(2);
+    assertThat(counts.sum(200)).isEqualTo(1);
+    assertThat(counts.sum(0)).as("read again, from the folded counts").isEqualTo(2);
+  }
+
+  /**
    * A container's threads outlive a web application: what they keep in their thread-local maps must
    * not keep its counters (and so its class loader) alive once it is dropped.
    */
