@@ -296,6 +296,11 @@ public final class ControlTowerMetrics implements ControlTowerListener, MeterBin
       if (m != null) {
         return m;
       }
+      if (OTHER.equals(name)) {
+        // Its tags are those of the series past the bound: one series, else the registry would read
+        // only the first of two registered under one id.
+        return other;
+      }
       if (endpoints.size() >= maxEndpoints) {
         full = true;
         return other;

@@ -39,6 +39,28 @@ class ControlTowerMetricsTest {
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("already bound");
   }
 
+  /**
+   * An application endpoint that is named {@code other} and one past the bound both have the tag
+   * endpoint=other: one series, which must count both (two series under one id would leave the
+   * registry reading only the first one registered).
+   */
+  @Test
+  void endpointNamedOther_andEndpointsPastTheBound_countInTheOneOtherSeries() {
+    ControlTowerMetrics metrics = new ControlTowerMetrics(2, Tags.empty());
+    metrics.bindTo(registry);
+    metrics.onAdmitted(ControlTowerMetrics.OTHER, LimitType.MINUTE);
+    metrics.onAdmitted("/a", LimitType.MINUTE);
+    metrics.onAdmitted("/b", LimitType.MINUTE);
+    metrics.onAdmitted("/c", LimitType.MINUTE); // past the bound of 2
+
+    assertThat(registry.get(ControlTowerMetrics.REQUESTS).tag("endpoint", "other").tag("outcome", "admitted")
+        .functionCounter().count()).as("the endpoint named other, and /c").isEqualTo(2.0);
+    assertThat(registry.get(ControlTowerMetrics.REQUESTS).tag("endpoint", "/b").functionCounter().count())
+        .isEqualTo(1.0);
+    assertThat(registry.find(ControlTowerMetrics.REQUESTS).functionCounters().stream().mapToDouble(c -> c.count())
+        .sum()).as("every decision is seen in some series").isEqualTo(4.0);
+  }
+
   @Test
   void endpoints_pastTheBound_countAsOther() {
     ControlTowerMetrics metrics = new ControlTowerMetrics(3, Tags.of("app", "t"));
