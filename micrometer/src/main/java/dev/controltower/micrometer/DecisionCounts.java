@@ -31,8 +31,8 @@ import java.util.function.Predicate;
  *
  * <p>Counters are indexed {@code series = endpointId * SLOTS + slot}. Only the owning thread writes a
  * cell array (growing it by copy and republishing), so increments are never lost; a read sums every
- * live thread's cells plus what finished threads left behind, which a read folds into
- * {@code retired} once their thread is dead (its writes are then visible: a thread's termination
+ * live thread's cells plus what finished threads left behind, which a read (or a new thread's first
+ * count) folds into {@code retired} once their thread is dead (its writes are then visible: a thread's termination
  * happens-before {@link Thread#isAlive()} returning false). Reads, folds and registrations hold one
  * lock, so a read is monotonic; increments never take it.
  */
@@ -106,6 +106,9 @@ final class DecisionCounts {
   }
 
   private synchronized Cells register(Thread t) {
+    // Also here, not only at a read: with short-lived threads and no scrape, the cells kept stay
+    // about as many as the threads alive.
+    foldEnded();
     Cells c = new Cells(this, t, initialSize);
     byThread.put(t, c);
     live.add(c);
@@ -133,24 +136,36 @@ final class DecisionCounts {
 
   /** The count of {@code series}: every thread's, finished ones included. */
   synchronized long sum(int series) {
+    foldEnded();
     long total = retired[series];
+    for (Cells c : live) {
+      long[] a = c.cells;
+      if (series < a.length) {
+        total += (long) LONGS.getOpaque(a, series);
+      }
+    }
+    return total;
+  }
+
+  /** Moves the counts of every thread that has ended into {@code retired}. Called holding the lock. */
+  private void foldEnded() {
     for (Iterator<Cells> it = live.iterator(); it.hasNext();) {
       Cells c = it.next();
-      long[] a = c.cells;
       if (!alive.test(c.owner)) {
-        // Read again after the thread is seen dead: the array read above may predate a last grow,
-        // and the counts the thread added after it are only in the array it published then.
-        a = c.cells;
+        // Read after the thread is seen dead: an array read before may predate a last grow, and the
+        // counts the thread added after it are only in the array it published then.
+        long[] a = c.cells;
         for (int i = 0; i < a.length; i++) {
           retired[i] += a[i];
         }
         it.remove();
         byThread.remove(c.owner);
-        total += series < a.length ? a[series] : 0;
-      } else if (series < a.length) {
-        total += (long) LONGS.getOpaque(a, series);
       }
     }
-    return total;
+  }
+
+  /** How many threads' cells are kept: threads alive that counted, and ended ones not yet folded. */
+  synchronized int cellsKept() {
+    return live.size();
   }
 }

@@ -161,4 +161,19 @@ class DecisionCountsTest {
     return registry.get(ControlTowerMetrics.REQUESTS).tag("endpoint", endpoint).tag("outcome", outcome)
         .tag("window", window).functionCounter().count();
   }
+
+  /** Thread churn (a pool that renews threads, or short-lived threads) with no scrape between. */
+  @Test
+  void manyShortLivedThreadsWithoutARead_keepAboutAsManyCellsAsThreadsAlive() throws Exception {
+    DecisionCounts counts = new DecisionCounts(64);
+    for (int i = 0; i < 1_000; i++) {
+      Thread t = new Thread(() -> counts.increment(counts.cells(), 3));
+      t.start();
+      t.join();
+    }
+
+    assertThat(counts.cellsKept()).as("cells kept after 1,000 threads that ended, one at a time").isLessThanOrEqualTo(1);
+    assertThat(counts.sum(3)).isEqualTo(1_000);
+    assertThat(counts.cellsKept()).isZero();
+  }
 }
