@@ -47,6 +47,12 @@ import org.eclipse.jetty.server.handler.DoSHandler;
  * chain) and {@code fields-only} (a filter that only writes the kit's three response fields, with fixed
  * values) split the kit's cost into the filter chain, the fields, and the rest; {@code controltower-1s}
  * is the kit with the one per-second limit of the Jetty variants and its other windows disabled.
+ * More diagnostics, also only when named: {@code controltower-nopid} (the draft fields, no pid field, so
+ * pids are lazy) and {@code controltower-pidonly} (the pid field, no rate-limit field) split the
+ * defaults; {@code api-reads}, {@code api-write}, {@code api-remote}, {@code api-attrs},
+ * {@code api-principal} and {@code api-misc} make the servlet API calls of the kit's bare path without
+ * the kit. With {@code -Dhttpload.filterTime=true}, {@link FilterTime} also prints each variant's filter
+ * time per request, measured inside the server.
  *
  * <p>Before the load, {@link #proveLimiting} shows on a second server, with a limit of 10 per second,
  * that each limiting variant turns requests away.
@@ -168,6 +174,16 @@ public final class HttpLoad {
     bareFilter.setInitParameter("rate-limit-headers", "none");
     bareFilter.setInitParameter("process-id-header", "none");
     ServletContextHandler kitBare = withFilter(hello("controltower-bare"), bareFilter);
+    // Diagnostics that split the defaults: the draft fields without the pid field (pids lazy), and the
+    // pid field without the rate-limit fields.
+    FilterHolder fieldsFilter = kitFilter(perSecond, Math.min(Integer.MAX_VALUE, 60L * perSecond), Integer.MAX_VALUE,
+        Integer.MAX_VALUE);
+    fieldsFilter.setInitParameter("process-id-header", "none");
+    ServletContextHandler kitFields = withFilter(hello("controltower-nopid"), fieldsFilter);
+    FilterHolder pidFilter = kitFilter(perSecond, Math.min(Integer.MAX_VALUE, 60L * perSecond), Integer.MAX_VALUE,
+        Integer.MAX_VALUE);
+    pidFilter.setInitParameter("rate-limit-headers", "none");
+    ServletContextHandler kitPid = withFilter(hello("controltower-pidonly"), pidFilter);
     // The same single limit as the Jetty variants, the other windows disabled (0).
     ServletContextHandler kitOneWindow = withFilter(hello("controltower-1s"), kitFilter(perSecond, 0, 0, 0));
 
@@ -239,7 +255,7 @@ public final class HttpLoad {
     }));
 
     server.setHandler(new ContextHandlerCollection(plain, kit, kitBare, kitOneWindow, dos, dosHandlerContext, noop, fields,
-        apiReads, apiWrite, remoteAddr, attrs, principal, misc));
+        apiReads, apiWrite, remoteAddr, attrs, principal, misc, kitFields, kitPid));
     server.start();
     return server;
   }
