@@ -82,29 +82,31 @@ final class FilterTime {
     double floor = Double.NaN;
     AtomicLongArray plain = HISTOGRAMS.get("plain");
     if (plain != null) {
-      floor = quantile(plain, 0.5);
+      floor = quantile(plain, total(plain), 0.5);
     }
     for (String v : variants) {
       AtomicLongArray h = HISTOGRAMS.get(v);
       if (h == null) {
         continue;
       }
-      long n = 0;
-      for (int i = 0; i < BUCKETS; i++) {
-        n += h.get(i);
-      }
-      double median = quantile(h, 0.5);
-      System.out.printf(Locale.ROOT, "%-17s %10d %8.0f %8.0f %8.0f %8.0f %12.0f%n", v, n, quantile(h, 0.25), median,
-          quantile(h, 0.75), quantile(h, 0.9), median - floor);
+      long n = total(h);
+      double median = quantile(h, n, 0.5);
+      System.out.printf(Locale.ROOT, "%-17s %10d %8.0f %8.0f %8.0f %8.0f %12.0f%n", v, n, quantile(h, n, 0.25), median,
+          quantile(h, n, 0.75), quantile(h, n, 0.9), median - floor);
     }
   }
 
-  /** The {@code q} quantile, in ns, at the middle of its 10 ns bucket. */
-  private static double quantile(AtomicLongArray h, double q) {
+  /** How many requests {@code h} holds. */
+  private static long total(AtomicLongArray h) {
     long n = 0;
     for (int i = 0; i < BUCKETS; i++) {
       n += h.get(i);
     }
+    return n;
+  }
+
+  /** The {@code q} quantile of the {@code n} requests in {@code h}, in ns, at the middle of its 10 ns bucket. */
+  private static double quantile(AtomicLongArray h, long n, double q) {
     long rank = (long) Math.ceil(q * n);
     long seen = 0;
     for (int i = 0; i < BUCKETS; i++) {

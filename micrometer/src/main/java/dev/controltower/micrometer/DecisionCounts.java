@@ -3,9 +3,7 @@ package dev.controltower.micrometer;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
-import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
@@ -66,8 +64,11 @@ final class DecisionCounts {
 
   private final int capacity;
   private final int initialSize;
+  /**
+   * Every thread's cells not yet folded. Changed only holding the lock (so a read sees one state);
+   * a thread's own lookup reads it without.
+   */
   private final Map<Thread, Cells> byThread = new ConcurrentHashMap<>();
-  private final List<Cells> live = new ArrayList<>(); // guarded by this
   private final long[] retired; // guarded by this
   /** Whether a thread can still count: {@link Thread#isAlive()}, or a test's hook around it. */
   private final Predicate<Thread> alive;
@@ -111,7 +112,6 @@ final class DecisionCounts {
     foldEnded();
     Cells c = new Cells(this, t, initialSize);
     byThread.put(t, c);
-    live.add(c);
     return c;
   }
 
@@ -138,7 +138,7 @@ final class DecisionCounts {
   synchronized long sum(int series) {
     foldEnded();
     long total = retired[series];
-    for (Cells c : live) {
+    for (Cells c : byThread.values()) {
       long[] a = c.cells;
       if (series < a.length) {
         total += (long) LONGS.getOpaque(a, series);
@@ -149,7 +149,7 @@ final class DecisionCounts {
 
   /** Moves the counts of every thread that has ended into {@code retired}. Called holding the lock. */
   private void foldEnded() {
-    for (Iterator<Cells> it = live.iterator(); it.hasNext();) {
+    for (Iterator<Cells> it = byThread.values().iterator(); it.hasNext();) {
       Cells c = it.next();
       if (!alive.test(c.owner)) {
         // Read after the thread is seen dead: an array read before may predate a last grow, and the
@@ -159,13 +159,12 @@ final class DecisionCounts {
           retired[i] += a[i];
         }
         it.remove();
-        byThread.remove(c.owner);
       }
     }
   }
 
   /** How many threads' cells are kept: threads alive that counted, and ended ones not yet folded. */
   synchronized int cellsKept() {
-    return live.size();
+    return byThread.size();
   }
 }
