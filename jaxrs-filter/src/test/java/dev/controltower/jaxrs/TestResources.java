@@ -137,15 +137,19 @@ final class TestResources {
   /** Failure paths. */
   @Path("/failing")
   public static class Failing {
+    // Each failure reads its pid first: a process is tracked at its first use, and these check that
+    // the tracked pid is released however the request fails.
     @GET
     @Path("unmapped")
-    public String unmapped() {
+    public String unmapped(@Context HttpServletRequest request) {
+      process(request).pid();
       throw new IllegalStateException("boom");
     }
 
     @GET
     @Path("mapper-throws")
-    public String mapperThrows() {
+    public String mapperThrows(@Context HttpServletRequest request) {
+      process(request).pid();
       throw new MapperFailsException();
     }
 
@@ -181,7 +185,8 @@ final class TestResources {
 
     @GET
     @Path("async-error")
-    public void asyncError(@Suspended AsyncResponse response) {
+    public void asyncError(@Suspended AsyncResponse response, @Context HttpServletRequest request) {
+      process(request).pid();
       CompletableFuture.runAsync(() -> response.resume(new IllegalStateException("async boom")));
     }
 
