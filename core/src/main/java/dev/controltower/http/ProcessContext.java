@@ -48,14 +48,11 @@ public final class ProcessContext {
   private final RequestGate gate;
   private final ResourceTracker tracker;
   /**
-   * The pid. A process tracked at its admission has it from the start; one tracked at its first use
-   * (see {@link RequestGate#admit}) has the pid its header names, or null where no header names one,
-   * until that use tracks it from {@link #startMillis}. Guarded by this.
+   * The pid; null until the first use of a process admitted without one (no header names it: see
+   * {@link RequestGate#admit}), which then tracks it from {@link #startMillis}. Guarded by this.
    */
   private String pid;
-  /** Whether the tracker holds {@link #pid} for this process, until the release. Guarded by this. */
-  private boolean tracked;
-  /** When a process tracked at first use was admitted, on the tracker's clock; -1 for one tracked at once. */
+  /** When a process without a pid was admitted, on the tracker's clock; -1 for one tracked at once. */
   private final long startMillis;
   private final String userKey;
   private final String endpoint;
@@ -70,17 +67,14 @@ public final class ProcessContext {
   private ProblemResponse tokenRefusal;
 
   /**
-   * @param pid the tracked pid when {@code startMillis} is -1; else the pid to track at first use (the
-   *     one a header names), or null to take a fresh one then
-   * @param startMillis -1 for a pid tracked already; else the admission on the clock of
-   *     {@code tracker}, a {@link LocalResourceTracker}, and the process is tracked at its first use
+   * @param pid the tracked pid, or null to track one at first use (then {@code tracker} is a
+   *     {@link LocalResourceTracker} and {@code startMillis} the admission on its clock)
    */
   ProcessContext(RequestGate gate, ResourceTracker tracker, String pid, long startMillis, String userKey,
       String endpoint, ResourceQuota quota, ConcurrencyPermit permit, ControlTowerListener listener) {
     this.gate = gate;
     this.tracker = tracker;
     this.pid = pid;
-    this.tracked = startMillis < 0;
     this.startMillis = startMillis;
     this.userKey = userKey;
     this.endpoint = endpoint;
@@ -90,9 +84,9 @@ public final class ProcessContext {
   }
 
   /**
-   * The pid, as sent in {@code X-Process-Id}. A process tracked at its first use (see
-   * {@link RequestGate#admit}) is tracked by this, a record or a read; after a release that came first,
-   * the pid is one that was never tracked (the header's, or a fresh id where no header named one).
+   * The pid, as sent in {@code X-Process-Id}. Where no header names it, the first use of the process
+   * (this, a record or a read) tracks it; after a release that came first, it is a fresh id that was
+   * never tracked.
    */
   public synchronized String pid() {
     if (pid == null && released) {
@@ -103,14 +97,8 @@ public final class ProcessContext {
 
   /** The tracked pid of a live process, tracking it now if nothing used the process before. */
   private String livePid() {
-    if (!tracked) {
-      LocalResourceTracker local = (LocalResourceTracker) tracker;
-      // The header's pid is random; only a caller allocating that very pid in the tracker could have
-      // taken it meanwhile, and then this process takes a fresh one rather than share it.
-      if (pid == null || !local.allocateFresh(pid, quota, startMillis)) {
-        pid = gate.trackFreshPid(local, quota, startMillis);
-      }
-      tracked = true;
+    if (pid == null) {
+      pid = gate.trackFreshPid((LocalResourceTracker) tracker, quota, startMillis);
     }
     return pid;
   }
@@ -310,7 +298,7 @@ public final class ProcessContext {
     // Read before the release, which forgets the start; only a listener pays for the reading. Reported
     // whatever the tracker answers, so that every onProcessStarted has its one onProcessEnded.
     OptionalDouble elapsed = listener == ControlTowerListener.NOOP ? OptionalDouble.empty()
-        : tracked ? tracker.updateElapsedTime(pid)
+        : pid != null ? tracker.updateElapsedTime(pid)
         : OptionalDouble.of(Math.max(0, ((LocalResourceTracker) tracker).millis() - startMillis) / 1000.0);
     try {
       for (TokenReservation r; pending != null && (r = pending.poll()) != null; ) {
@@ -324,7 +312,7 @@ public final class ProcessContext {
           permit.release();
         }
       } finally {
-        untracked = !tracked || tracker.release(pid);
+        untracked = pid == null || tracker.release(pid);
         if (listener != ControlTowerListener.NOOP) {
           listener.onProcessEnded(endpoint, elapsed.isPresent() ? Math.round(elapsed.getAsDouble() * 1e9) : 0L);
         }
@@ -369,8 +357,7 @@ public final class ProcessContext {
   public String toString() {
     String p;
     synchronized (this) {
-      p = pid != null ? pid + (tracked || released ? "" : " (untracked until first use)")
-          : released ? "(never tracked)" : "(untracked until first use)";
+      p = pid != null ? pid : released ? "(never tracked)" : "(untracked until first use)";
     }
     return "ProcessContext[pid=" + p + ", endpoint=" + endpoint + "]";
   }

@@ -57,8 +57,6 @@ public final class RequestGate {
   private final ClientIdentityResolver identity;
   private final EndpointResolver endpoints;
   private final Supplier<String> pids;
-  /** Whether {@link #pids} is the default random source, whose pids never repeat in practice. */
-  private final boolean randomPids;
   private final Logger log;
   private final ControlTowerListener listener;
   private final ProblemResponse ambiguousIdentity;
@@ -78,7 +76,6 @@ public final class RequestGate {
     this.identity = new ClientIdentityResolver(settings);
     this.endpoints = new EndpointResolver(settings);
     this.pids = b.pids == null ? RequestGate::randomPid : b.pids;
-    this.randomPids = b.pids == null;
     this.ambiguousIdentity = ProblemResponse.ambiguousApiKey(
         settings.userHeader() == null ? "API-key header" : settings.userHeader());
     this.log = b.logger == null ? LoggerFactory.getLogger(RequestGate.class) : b.logger;
@@ -201,11 +198,9 @@ public final class RequestGate {
   }
 
   /**
-   * Counts one request and, if admitted, gives it a pid with {@link HttpSettings#quota()}. With this kit's
-   * tracker and the default pid source, the pid is tracked at the first use of its process, timed from
-   * now, and the {@code process-id-header}, if any, names it at once; it is tracked now instead with
-   * {@code trust-request-id} on (a client could name another request's pid before that request used it),
-   * with a {@link Builder#pidSource} (which may repeat) or with another tracker. When the
+   * Counts one request and, if admitted, allocates its pid with {@link HttpSettings#quota()}: at once, or,
+   * with {@code process-id-header=none} and this kit's tracker, at the first use of its process, timed
+   * from now (unless a trusted {@code X-Request-Id} is the pid). When the
    * pair has a concurrency limit, the request first takes a slot (a lease of the quota's
    * {@code timeoutSeconds}, returned by {@link #release}); a refusal is a 429 whose {@code limit_type} is
    * {@code concurrency}, with {@code Retry-After: 1}, and counts nothing. An admitted response of an
@@ -269,15 +264,10 @@ public final class RequestGate {
     String pidHeader = settings.processIdHeader();
     ProcessContext process;
     HeaderField pidField = null;
-    if (tracker instanceof LocalResourceTracker local && (pidHeader == null || randomPids && !settings.trustRequestId())
-        && !isTrustedRequestId(requestId)) {
-      // Tracked only when the application first uses the process (ProcessContext.livePid), as if from
-      // this start: a request that records nothing costs no map insert and no removal. The header, if
-      // any, names a pid chosen now; it is random (122 bits), and with trust-request-id off no client
-      // names a pid, so nothing else takes it before the first use.
-      String pid = pidHeader == null ? null : pids.get();
-      process = new ProcessContext(this, tracker, pid, local.millis(), clientKey, endpoint, quota, permit, listener);
-      pidField = pid == null ? null : new HeaderField(pidHeader, pid);
+    if (pidHeader == null && tracker instanceof LocalResourceTracker local && !isTrustedRequestId(requestId)) {
+      // No header names the pid, so it is tracked only when the application first uses the process
+      // (ProcessContext.livePid), from this start: a request that records nothing costs no pid.
+      process = new ProcessContext(this, tracker, null, local.millis(), clientKey, endpoint, quota, permit, listener);
     } else {
       String pid = allocate(requestId, quota);
       process = new ProcessContext(this, tracker, pid, -1, clientKey, endpoint, quota, permit, listener);

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.controltower.resources.QuotaViolation;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimiter;
-import dev.controltower.resources.ResourceQuota;
 import dev.controltower.resources.ResourceTracker;
 import dev.controltower.spi.ControlTowerListener;
 import dev.controltower.spi.kit.FakeClock;
@@ -172,90 +171,5 @@ class LazyPidTest {
     gate.release(trusted.process());
     assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo(1);
     assertThat(tracker.getSystemUsage().activeProcesses()).isZero();
-  }
-
-  private RequestGate randomPidGate(Map<String, String> params) {
-    return RequestGate.builder().settings(HttpSettings.fromMap(params))
-        .rateLimiter(RateLimiter.builder().defaultConfig(RateLimitConfig.builder().requestsPerMinute(100).build())
-            .clock(clock).build())
-        .resourceTracker(tracker).build();
-  }
-
-  private static String pidField(Admission a) {
-    return a.headers().stream().filter(f -> f.name().equals("X-Process-Id")).map(HeaderField::value)
-        .findFirst().orElseThrow();
-  }
-
-  /**
-   * With the header and the gate's own random pids, the header names the pid at admission and the
-   * tracker sees it at the first use of the process, timed from the admission.
-   */
-  @Test
-  void pidHeader_randomPids_headerNamesThePid_trackedAtFirstUseFromAdmission() {
-    RequestGate gate = randomPidGate(Map.of("timeout-seconds", "10", "max-tool-calls", "1000"));
-    Admission a = gate.admit("user:alice", "default", null);
-    String pid = pidField(a);
-
-    assertThat(pid).matches("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
-    assertThat(tracker.isTracked(pid)).isFalse();
-    clock.advanceMillis(11_000);
-    assertThatThrownBy(() -> a.process().recordToolCall()).isInstanceOfSatisfying(QuotaExceededException.class,
-        e -> assertThat(e.violation()).isEqualTo(QuotaViolation.TIMEOUT_EXCEEDED));
-    assertThat(a.process().pid()).isEqualTo(pid);
-    assertThat(tracker.isTracked(pid)).isTrue();
-    assertThat(tracker.getUsage(pid).orElseThrow().toolCalls()).isEqualTo(1);
-
-    assertThat(gate.release(a.process())).isTrue();
-    assertThat(tracker.isTracked(pid)).isFalse();
-    assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo(1);
-  }
-
-  @Test
-  void pidHeader_untouchedProcess_isNeverTracked_andReadsTheHeadersPidAfterRelease() {
-    RequestGate gate = randomPidGate(Map.of());
-    Admission a = gate.admit("user:alice", "default", null);
-    String pid = pidField(a);
-
-    assertThat(gate.release(a.process())).isTrue();
-
-    assertThat(a.process().pid()).isEqualTo(pid);
-    assertThat(tracker.isTracked(pid)).isFalse();
-    assertThat(tracker.getSystemUsage().totalProcesses()).isZero();
-    assertThat(a.process().toString()).contains(pid);
-  }
-
-  /**
-   * With {@code trust-request-id}, a client names pids: one could send the pid of another request's
-   * streamed header before that request first uses its process. So every pid is tracked at once then.
-   */
-  @Test
-  void pidHeader_trustRequestId_tracksEveryPidAtAdmission() {
-    RequestGate gate = randomPidGate(Map.of("trust-request-id", "true"));
-    Admission generated = gate.admit("user:alice", "default", null);
-
-    assertThat(tracker.isTracked(pidField(generated))).isTrue();
-    Admission claiming = gate.admit("user:mallory", "default", pidField(generated));
-    assertThat(pidField(claiming)).as("a live pid is not handed to another request").isNotEqualTo(
-        pidField(generated));
-  }
-
-  /**
-   * Only a caller that allocates the very pid a header named can take it before the first use; the
-   * process then takes a fresh pid rather than share the other's.
-   */
-  @Test
-  void pidHeader_headersPidAllocatedByTheApplicationMeanwhile_processTakesAFreshPid() {
-    RequestGate gate = randomPidGate(Map.of("max-tool-calls", "1000"));
-    Admission a = gate.admit("user:alice", "default", null);
-    String named = pidField(a);
-    assertThat(tracker.allocate(named, ResourceQuota.defaults())).isTrue();
-
-    a.process().recordToolCall();
-
-    assertThat(a.process().pid()).isNotEqualTo(named);
-    assertThat(tracker.getUsage(a.process().pid()).orElseThrow().toolCalls()).isEqualTo(1);
-    assertThat(tracker.getUsage(named).orElseThrow().toolCalls()).as("the other's process is untouched").isZero();
-    gate.release(a.process());
-    assertThat(tracker.isTracked(named)).isTrue();
   }
 }

@@ -533,9 +533,7 @@ abstract class QuotaInterceptorContract {
     }
 
     assertThat(activeProcessesEventually()).isZero();
-    // A process is tracked at its first use: all but the team (which never uses its process) and the
-    // unmatched path (answered 404 before any resource).
-    assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo((long) rounds * (requests.length - 2));
+    assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo((long) rounds * requests.length);
   }
 
   @Test

@@ -137,19 +137,15 @@ final class TestResources {
   /** Failure paths. */
   @Path("/failing")
   public static class Failing {
-    // Each failure reads its pid first: a process is tracked at its first use, and these check that
-    // the tracked pid is released however the request fails.
     @GET
     @Path("unmapped")
-    public String unmapped(@Context HttpServletRequest request) {
-      process(request).pid();
+    public String unmapped() {
       throw new IllegalStateException("boom");
     }
 
     @GET
     @Path("mapper-throws")
-    public String mapperThrows(@Context HttpServletRequest request) {
-      process(request).pid();
+    public String mapperThrows() {
       throw new MapperFailsException();
     }
 
@@ -185,8 +181,7 @@ final class TestResources {
 
     @GET
     @Path("async-error")
-    public void asyncError(@Suspended AsyncResponse response, @Context HttpServletRequest request) {
-      process(request).pid();
+    public void asyncError(@Suspended AsyncResponse response) {
       CompletableFuture.runAsync(() -> response.resume(new IllegalStateException("async boom")));
     }
 

@@ -154,13 +154,8 @@ class TokensAndConcurrencyTest {
         RawHttp.Response r = RawHttp.get(port, ENDPOINT + ending);
         assertThat(r.body()).as("%s: never refused for a slot a finished request kept", ending)
             .doesNotContain("\"limit_type\":\"concurrency\"");
-        // An async completion releases on a container thread after the client has its answer: a bounded wait.
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (held(limiter) != 0 && System.nanoTime() < deadline) {
-          Thread.sleep(5);
-        }
-        assertThat(held(limiter)).as("after %s", ending).isZero();
         ActiveProcesses.awaitNone(tracker, Duration.ofSeconds(5));
+        assertThat(held(limiter)).as("after %s", ending).isZero();
       }
     }
     assertThat(limiter.getUsage("ip:127.0.0.1", ENDPOINT).get(LimitType.TOKENS_MINUTE).current())

@@ -157,8 +157,8 @@ class TomcatTest {
   @Test
   void quotaExceeded_is429WithCode_andEveryPidIsReleased() throws Exception {
     RawHttp.Response r = RawHttp.get(port, "/a?llm=3");
-    RawHttp.get(port, "/a?pid=1&throw=runtime");
-    RawHttp.get(port, "/a?pid=1&async=timeout&timeout=250");
+    RawHttp.get(port, "/a?throw=runtime");
+    RawHttp.get(port, "/a?async=timeout&timeout=250");
 
     assertThat(r.status()).isEqualTo(429);
     assertThat(r.body()).contains("\"reason\":\"max_llm_calls_exceeded\"");

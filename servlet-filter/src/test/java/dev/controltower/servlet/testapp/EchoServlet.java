@@ -12,8 +12,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The test application: echoes what the filter gave the request, and on the REQUEST dispatch does what
- * the query asks: {@code pid=1} reads the pid (a first use of the process) into the response field
- * {@code X-Seen-Pid}, {@code llm=N} records N LLM calls, {@code reserve=N} reserves N tokens,
+ * the query asks: {@code llm=N} records N LLM calls, {@code reserve=N} reserves N tokens,
  * {@code tokens=in,out} records one LLM call with those tokens, {@code hold=1} waits for {@link #hold},
  * {@code tool=N} tool calls; {@code throw=runtime|servlet};
  * {@code forward=/p}, {@code include=/p}; {@code error=500} (an ERROR dispatch); {@code async=complete|dispatch|timeout}
@@ -28,9 +27,6 @@ public class EchoServlet extends HttpServlet {
   protected void service(HttpServletRequest req, HttpServletResponse resp) throws ServletException, IOException {
     if (req.getDispatcherType() == DispatcherType.REQUEST) {
       ProcessContext process = (ProcessContext) req.getAttribute(ProcessContext.ATTRIBUTE);
-      if (req.getParameter("pid") != null) {
-        resp.setHeader("X-Seen-Pid", process.pid());
-      }
       if (req.getParameter("llm") != null) {
         for (int i = Integer.parseInt(req.getParameter("llm")); i > 0; i--) {
           process.recordLlmCall(100, 50);
