@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.controltower.resources.RateLimitConfig;
 import dev.controltower.resources.RateLimiter;
 import dev.controltower.resources.ResourceTracker;
+import dev.controltower.spi.ControlTowerListener;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -30,8 +31,21 @@ class PidLeakTest {
   @ParameterizedTest
   @CsvSource({"X-Process-Id, 10000", "none, 2000"})
   void tenThousandMixedRequests_activeProcessesBackToZero(String pidHeader, long tracked) throws Exception {
-    RateLimiter limiter = RateLimiter.create(RateLimitConfig.builder()
-        .requestsPerMinute(1_000_000).requestsPerHour(1_000_000).requestsPerDay(1_000_000).build());
+    AtomicInteger started = new AtomicInteger();
+    AtomicInteger ended = new AtomicInteger();
+    RateLimiter limiter = RateLimiter.builder().defaultConfig(RateLimitConfig.builder()
+        .requestsPerMinute(1_000_000).requestsPerHour(1_000_000).requestsPerDay(1_000_000).build())
+        .listener(new ControlTowerListener() {
+          @Override
+          public void onProcessStarted(String endpoint) {
+            started.incrementAndGet();
+          }
+
+          @Override
+          public void onProcessEnded(String endpoint, long durationNanos) {
+            ended.incrementAndGet();
+          }
+        }).build();
     ResourceTracker tracker = ResourceTracker.create();
     EmbeddedJetty jetty = EmbeddedJetty.start(new RateLimitFilter(limiter, tracker),
         Map.of("max-llm-calls", "2", "process-id-header", pidHeader));
@@ -70,6 +84,10 @@ class PidLeakTest {
 
     assertThat(tracker.getSystemUsage().activeProcesses()).isZero();
     assertThat(tracker.getSystemUsage().totalProcesses()).isEqualTo(tracked);
+    // Tracked or not, every admitted request's process ends once (the 429s are quota violations of
+    // admitted requests).
+    assertThat(started.get()).isEqualTo(10_000);
+    assertThat(ended.get()).isEqualTo(10_000);
     assertThat(statuses.get(429).get()).isEqualTo(1_000);
     assertThat(statuses.get(500).get()).isEqualTo(4_000); // two throws, the async timeout, the error
     assertThat(statuses.get(200).get()).isEqualTo(5_000);
