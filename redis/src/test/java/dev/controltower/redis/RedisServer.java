@@ -106,23 +106,14 @@ public final class RedisServer implements AutoCloseable {
 
   /**
    * FLUSHALL: removes every key. The tests of a JVM run one class at a time, and each store has a key
-   * prefix of its own; classes whose stores SCAN (cleanups, resets, key counts) call this first on the
+   * prefix of its own; a class whose stores SCAN in a loop (cleanups, resets) calls this first on the
    * shared server, so that the keys other classes left behind (floods of distinct keys, with a day's
    * TTL) do not make every scan walk them.
    */
   public void flushAll() {
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress("127.0.0.1", port), 2_000);
-      s.setSoTimeout(10_000);
-      OutputStream out = s.getOutputStream();
-      out.write("FLUSHALL\r\n".getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      byte[] reply = s.getInputStream().readNBytes(5);
-      if (!new String(reply, StandardCharsets.US_ASCII).equals("+OK\r\n")) {
-        throw new IllegalStateException("FLUSHALL answered " + new String(reply, StandardCharsets.US_ASCII));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    Object reply = command("FLUSHALL");
+    if (!"OK".equals(reply)) {
+      throw new IllegalStateException("FLUSHALL answered " + reply);
     }
   }
 
