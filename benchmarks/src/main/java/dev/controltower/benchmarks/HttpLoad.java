@@ -47,6 +47,8 @@ import org.eclipse.jetty.server.handler.DoSHandler;
  * chain) and {@code fields-only} (a filter that only writes the kit's three response fields, with fixed
  * values) split the kit's cost into the filter chain, the fields, and the rest; {@code controltower-1s}
  * is the kit with the one per-second limit of the Jetty variants and its other windows disabled.
+ * {@code fields-short} (the same three writes with one-character values) and {@code bytes-only} (about
+ * the same bytes in one field) tell whether the fields cost by their number or their size.
  * More diagnostics, also only when named: {@code controltower-nopid} (the draft fields, no pid field, so
  * pids are lazy) and {@code controltower-pidonly} (the pid field, no rate-limit field) split the
  * defaults; {@code api-reads}, {@code api-write}, {@code api-remote}, {@code api-attrs},
@@ -70,6 +72,11 @@ public final class HttpLoad {
       {"plain", "controltower", "controltower-bare", "jetty-dos", "jetty-doshandler"};
   private static String[] VARIANTS = ALL_VARIANTS;
   private static final int PER_SECOND = 1_000_000;
+  /**
+   * The length of {@code bytes-only}'s one value: with its name, ": " and CRLF, the 208 bytes that
+   * {@code fields-only}'s three fields add to a response.
+   */
+  private static final int FIELD_BYTES = 199;
 
   private HttpLoad() {}
 
@@ -208,6 +215,23 @@ public final class HttpLoad {
       c.doFilter(q, r);
     }));
 
+    // The same three writes with one-character values, and the same bytes in one field: whether the
+    // fields cost by their number or by their size.
+    ServletContextHandler fieldsShort = withFilter(hello("fields-short"),
+        new FilterHolder((jakarta.servlet.Filter) (q, r, c) -> {
+          HttpServletResponse response = (HttpServletResponse) r;
+          response.setHeader("RateLimit-Policy", "a");
+          response.setHeader("RateLimit", "b");
+          response.setHeader("X-Process-Id", "c");
+          c.doFilter(q, r);
+        }));
+    String pad = "p".repeat(FIELD_BYTES);
+    ServletContextHandler bytesOnly = withFilter(hello("bytes-only"),
+        new FilterHolder((jakarta.servlet.Filter) (q, r, c) -> {
+          ((HttpServletResponse) r).setHeader("X-Pad", pad);
+          c.doFilter(q, r);
+        }));
+
     // The servlet API calls the kit's bare path makes, without the kit: reads, and the one attribute write.
     ServletContextHandler apiReads = withFilter(hello("api-reads"), new FilterHolder((jakarta.servlet.Filter) (q, r, c) -> {
       HttpServletRequest request = (HttpServletRequest) q;
@@ -255,6 +279,7 @@ public final class HttpLoad {
     }));
 
     server.setHandler(new ContextHandlerCollection(plain, kit, kitBare, kitOneWindow, dos, dosHandlerContext, noop, fields,
+        fieldsShort, bytesOnly,
         apiReads, apiWrite, remoteAddr, attrs, principal, misc, kitFields, kitPid));
     server.start();
     return server;
