@@ -43,12 +43,12 @@ import org.eclipse.jetty.server.handler.DoSHandler;
  * <p>{@code controltower-bare} is the kit with {@code rate-limit-headers=none} and
  * {@code process-id-header=none}: like for like with DoSFilter, which writes no field.
  *
- * <p>Three diagnostic variants run only when named: {@code noop-filter} (a filter that only calls the
+ * <p>Diagnostic variants run only when named: {@code noop-filter} (a filter that only calls the
  * chain) and {@code fields-only} (a filter that only writes the kit's three response fields, with fixed
  * values) split the kit's cost into the filter chain, the fields, and the rest; {@code controltower-1s}
  * is the kit with the one per-second limit of the Jetty variants and its other windows disabled.
- * {@code fields-short} (the same three writes with one-character values) and {@code bytes-only} (about
- * the same bytes in one field) tell whether the fields cost by their number or their size.
+ * {@code fields-short} (the same three writes with one-character values) and {@code bytes-only} (the
+ * same 208 bytes in one field) tell whether the fields cost by their number or their size.
  * More diagnostics, also only when named: {@code controltower-nopid} (the draft fields, no pid field, so
  * pids are lazy) and {@code controltower-pidonly} (the pid field, no rate-limit field) split the
  * defaults; {@code api-reads}, {@code api-write}, {@code api-remote}, {@code api-attrs},
