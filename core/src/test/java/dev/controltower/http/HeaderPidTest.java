@@ -10,6 +10,7 @@ import dev.controltower.resources.ResourceQuota;
 import dev.controltower.resources.ResourceTracker;
 import dev.controltower.spi.kit.FakeClock;
 import java.util.Map;
+import java.util.Objects;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,8 +34,7 @@ class HeaderPidTest {
   }
 
   private static String headerPid(Admission a) {
-    return a.headers().stream().filter(f -> f.name().equals("X-Process-Id")).map(HeaderField::value)
-        .findFirst().orElseThrow();
+    return Objects.requireNonNull(HeaderFields.value(a.headers(), "X-Process-Id"), "no X-Process-Id field");
   }
 
   /**

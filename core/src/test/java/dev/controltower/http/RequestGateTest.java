@@ -29,10 +29,6 @@ class RequestGateTest {
         .pidSource(() -> "pid-" + n.incrementAndGet()).build();
   }
 
-  private static String header(List<HeaderField> fields, String name) {
-    return fields.stream().filter(f -> f.name().equals(name)).map(HeaderField::value).findFirst().orElse(null);
-  }
-
   @Test
   void admit_withinLimit_admitsWithHeadersAndPid() {
     Admission a = gate(Map.of()).admit("user:alice", "default", null);
@@ -40,13 +36,13 @@ class RequestGateTest {
     assertThat(a.admitted()).isTrue();
     assertThat(a.process().pid()).isEqualTo("pid-1");
     assertThat(tracker.isTracked("pid-1")).isTrue();
-    assertThat(header(a.headers(), "RateLimit-Policy"))
+    assertThat(HeaderFields.value(a.headers(), "RateLimit-Policy"))
         .isEqualTo(RateLimitHeaders.policy(RateLimitConfig.builder().requestsPerMinute(3).requestsPerHour(100)
             .requestsPerDay(1000).build(), "default"))
         .isEqualTo("\"minute\";q=3;w=60" + PK + ", \"hour\";q=100;w=3600" + PK + ", \"day\";q=1000;w=86400" + PK);
-    assertThat(header(a.headers(), "RateLimit")).isEqualTo("\"minute\";r=2;t=60" + PK);
-    assertThat(header(a.headers(), "X-Process-Id")).isEqualTo("pid-1");
-    assertThat(header(a.headers(), "Retry-After")).isNull();
+    assertThat(HeaderFields.value(a.headers(), "RateLimit")).isEqualTo("\"minute\";r=2;t=60" + PK);
+    assertThat(HeaderFields.value(a.headers(), "X-Process-Id")).isEqualTo("pid-1");
+    assertThat(HeaderFields.value(a.headers(), "Retry-After")).isNull();
   }
 
   @Test
@@ -84,8 +80,8 @@ class RequestGateTest {
 
     Admission a = gate.admit("user:bob", "default", null);
 
-    assertThat(header(a.rejection().headers(), "Retry-After")).isEqualTo("1"); // 0.5 s rounds up to 1
-    assertThat(header(a.rejection().headers(), "RateLimit")).isEqualTo("\"minute\";r=0;t=1" + PK);
+    assertThat(HeaderFields.value(a.rejection().headers(), "Retry-After")).isEqualTo("1"); // 0.5 s rounds up to 1
+    assertThat(HeaderFields.value(a.rejection().headers(), "RateLimit")).isEqualTo("\"minute\";r=0;t=1" + PK);
     assertThat(a.rejection().body()).contains("\"retry_after\":1");
     clock.advanceMillis(1_000);
     assertThat(gate.admit("user:bob", "default", null).admitted()).isTrue();
@@ -95,9 +91,9 @@ class RequestGateTest {
   void admit_legacyHeaders_areAdded() {
     Admission a = gate(Map.of("legacy-headers", "true")).admit("user:alice", "default", null);
 
-    assertThat(header(a.headers(), "X-RateLimit-Limit")).isEqualTo("3");
-    assertThat(header(a.headers(), "X-RateLimit-Remaining")).isEqualTo("2");
-    assertThat(header(a.headers(), "X-RateLimit-Reset")).isEqualTo("60");
+    assertThat(HeaderFields.value(a.headers(), "X-RateLimit-Limit")).isEqualTo("3");
+    assertThat(HeaderFields.value(a.headers(), "X-RateLimit-Remaining")).isEqualTo("2");
+    assertThat(HeaderFields.value(a.headers(), "X-RateLimit-Reset")).isEqualTo("60");
   }
 
   @Test

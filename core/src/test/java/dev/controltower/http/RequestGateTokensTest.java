@@ -41,10 +41,6 @@ class RequestGateTokensTest {
         .tokensPerMinute(perMinute).build();
   }
 
-  private static String header(List<HeaderField> fields, String name) {
-    return fields.stream().filter(f -> f.name().equals(name)).map(HeaderField::value).findFirst().orElse(null);
-  }
-
   private static long tokensCounted(RequestGate gate) {
     return gate.rateLimiter().getUsage("user:a", "default").get(LimitType.TOKENS_MINUTE).current();
   }
@@ -78,19 +74,19 @@ class RequestGateTokensTest {
   void admit_endpointWithTokenWindows_carriesTheTokenFieldsOfTheTightestWindow() {
     RequestGate gate = gate(tokens(20_000));
     Admission first = gate.admit("user:a", "default", null);
-    assertThat(header(first.headers(), "x-ratelimit-limit-tokens")).isEqualTo("20000");
-    assertThat(header(first.headers(), "x-ratelimit-remaining-tokens")).isEqualTo("20000");
-    assertThat(header(first.headers(), "x-ratelimit-reset-tokens")).isEqualTo("0s");
-    assertThat(header(first.headers(), "RateLimit-Policy")).as("token windows are no draft policy")
+    assertThat(HeaderFields.value(first.headers(), "x-ratelimit-limit-tokens")).isEqualTo("20000");
+    assertThat(HeaderFields.value(first.headers(), "x-ratelimit-remaining-tokens")).isEqualTo("20000");
+    assertThat(HeaderFields.value(first.headers(), "x-ratelimit-reset-tokens")).isEqualTo("0s");
+    assertThat(HeaderFields.value(first.headers(), "RateLimit-Policy")).as("token windows are no draft policy")
         .isEqualTo("\"minute\";q=100;w=60" + PK);
     assertThat(first.headers().get(first.headers().size() - 1).name()).isEqualTo("X-Process-Id");
     first.process().recordLlmCall(800, 200);
     gate.release(first.process());
     clock.setSeconds(100.25);
     Admission second = gate.admit("user:a", "default", null);
-    assertThat(header(second.headers(), "x-ratelimit-remaining-tokens")).isEqualTo("19000");
-    assertThat(header(second.headers(), "x-ratelimit-reset-tokens")).isEqualTo("59.75s");
-    assertThat(header(gate(RateLimitConfig.defaults()).admit("user:a", "default", null).headers(),
+    assertThat(HeaderFields.value(second.headers(), "x-ratelimit-remaining-tokens")).isEqualTo("19000");
+    assertThat(HeaderFields.value(second.headers(), "x-ratelimit-reset-tokens")).isEqualTo("59.75s");
+    assertThat(HeaderFields.value(gate(RateLimitConfig.defaults()).admit("user:a", "default", null).headers(),
         "x-ratelimit-limit-tokens")).as("no token window, no token field").isNull();
   }
 
@@ -130,7 +126,7 @@ class RequestGateTokensTest {
     Admission a = gate.admit("user:a", "default", null);
     assertThatThrownBy(() -> a.process().reserveTokens(5_000)).isInstanceOfSatisfying(TokenLimitExceededException.class,
         e -> {
-          assertThat(header(e.problem().headers(), "Retry-After")).isNull();
+          assertThat(HeaderFields.value(e.problem().headers(), "Retry-After")).isNull();
           assertThat(e.problem().body()).startsWith("{\"type\":\"" + ProblemResponse.NEVER_ADMITTED_TYPE + "\"")
               .doesNotContain("retry_after");
         });
@@ -175,7 +171,7 @@ class RequestGateTokensTest {
         .maxConcurrentRequests(2).build());
     Admission one = gate.admit("user:a", "default", null);
     Admission two = gate.admit("user:a", "default", null);
-    assertThat(header(one.headers(), "RateLimit-Policy"))
+    assertThat(HeaderFields.value(one.headers(), "RateLimit-Policy"))
         .isEqualTo("\"minute\";q=100;w=60" + PK + ", \"concurrency\";q=2;qu=\"concurrent-requests\"" + PK);
     Admission refused = gate.admit("user:a", "default", null);
     assertThat(refused.admitted()).isFalse();
